@@ -1,0 +1,1 @@
+CREATE CONSTRAINT ingestion_run_id IF NOT EXISTS FOR (n:IngestionRun) REQUIRE n.id IS UNIQUE

@@ -1,0 +1,237 @@
+"""Ingestion, composed: load -> chunk -> extract -> link -> relate -> embed -> write.
+
+Two stages overlap: while a worker thread embeds and writes batch *n*, the
+caller's thread analyses batch *n+1* with spaCy (torch releases the GIL while
+it computes), which is how the whole pipeline gets close to the slower of the
+NLP-only and embedding-only throughputs on two cores.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+
+from graph.ingest.chunk import chunk_document
+from graph.ingest.link import KnownEntity, Registry, link_document
+from graph.ingest.load import LoadFailure
+from graph.ingest.relate import comentions, relate_document
+from graph.ingest.write import document_states, write_document
+from graph.model import DocumentGraph, SourceDocument
+from graph.ports import Embedder, EntityExtractor, GraphStore
+from ontology import Ontology
+from ontology.errors import GraphUnavailable, KgragError
+
+PIPELINE_VERSION = "kgrag-ingest/1"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    batch_docs: int = 16
+    chunk_target_chars: int = 800
+    chunk_overlap_sentences: int = 1
+
+
+@dataclass(slots=True)
+class IngestReport:
+    run_id: str
+    documents: int = 0
+    ingested: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    entities: int = 0
+    mentions: int = 0
+    relations: int = 0
+    comentions: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings_s[stage] = round(self.timings_s.get(stage, 0.0) + seconds, 4)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id, "documents": self.documents, "ingested": self.ingested,
+            "unchanged": self.unchanged, "chunks": self.chunks, "entities": self.entities,
+            "mentions": self.mentions, "relations": self.relations,
+            "comentions": self.comentions,
+            "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "versions": self.versions, "timings_s": self.timings_s,
+        }
+
+
+Progress = Callable[[IngestReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    store: GraphStore
+    extractor: EntityExtractor
+    embedder: Embedder
+    ontology: Ontology
+
+
+def ingest(
+    items: Iterable[SourceDocument | LoadFailure],
+    ports: Ports,
+    options: IngestOptions = IngestOptions(),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest documents; unchanged ones are skipped, failures reported, never partial."""
+    report = IngestReport(run_id=f"run:{uuid.uuid4()}")
+    ports.store.write([("ingest_run_start", {
+        "id": report.run_id, "pipeline_version": PIPELINE_VERSION,
+        "embedding_model": ports.embedder.model_id, "spacy_model": ports.extractor.model_id,
+        "ontology_version": ports.ontology.version})])
+    registry = Registry()
+    seen: set[str] = set()
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgrag-write") as pool:
+        try:
+            for batch in _batches(items, options.batch_docs):
+                docs = _admit(batch, ports.store, seen, report)
+                graphs = _analyse(docs, ports, options, registry, report)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_embed_and_write, graphs, ports, report, progress)
+            if pending is not None:
+                pending.result()
+        finally:
+            ports.store.write([("ingest_run_finish", {
+                "id": report.run_id, "stats": _stats_json(report)})])
+    return report
+
+
+def _batches(items: Iterable[SourceDocument | LoadFailure], n: int) -> Iterator[list[
+        SourceDocument | LoadFailure]]:
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def _admit(batch: Sequence[SourceDocument | LoadFailure], store: GraphStore, seen: set[str],
+           report: IngestReport) -> list[SourceDocument]:
+    """Drop failures (reported), duplicates within the run, and unchanged documents."""
+    docs: list[SourceDocument] = []
+    for item in batch:
+        report.documents += 1
+        if isinstance(item, LoadFailure):
+            report.failed.append((item.source, item.reason))
+        elif item.id in seen:
+            report.failed.append((item.source, f"duplicate document id {item.id!r} in this run"))
+        else:
+            seen.add(item.id)
+            docs.append(item)
+    states = document_states(store, [d.id for d in docs])
+    fresh = []
+    for d in docs:
+        state = states.get(d.id)
+        if state is not None and state.sha256 == d.sha256:
+            report.unchanged += 1
+            report.versions[d.id] = state.version
+        else:
+            fresh.append(d)
+    return fresh
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    graph: DocumentGraph
+    keys: dict[str, tuple[str, ...]]
+    renamed: frozenset[str]
+
+
+def _analyse(docs: Sequence[SourceDocument], ports: Ports, options: IngestOptions,
+             registry: Registry, report: IngestReport) -> list[_Pending]:
+    if not docs:
+        return []
+    t0 = time.perf_counter()
+    analyses = ports.extractor.analyse([d.text for d in docs])
+    report.add_time("extract", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    lookup = _lookup(ports.store)
+    out: list[_Pending] = []
+    for doc, analysis in zip(docs, analyses, strict=True):
+        chunks = chunk_document(doc, analysis.sentences, target_chars=options.chunk_target_chars,
+                                overlap_sentences=options.chunk_overlap_sentences)
+        if not chunks:
+            report.failed.append((doc.source or doc.id, "no text to index"))
+            continue
+        linked = link_document(analysis, chunks, lookup=lookup, registry=registry)
+        relations = relate_document(analysis, chunks, linked.entity_of_mention, ports.ontology)
+        for e in linked.entities:  # the type becomes a Neo4j label: allow-listed only
+            ports.ontology.check_label(e.type)
+        types = {e.id: e.type for e in linked.entities}
+        dg = DocumentGraph(doc=doc, chunks=tuple(chunks), entities=linked.entities,
+                           mentions=linked.mentions, relations=relations,
+                           comentions=comentions(linked.mentions, types))
+        out.append(_Pending(dg, dict(linked.keys), linked.renamed))
+    report.add_time("chunk_link_relate", time.perf_counter() - t0)
+    return out
+
+
+def _lookup(store: GraphStore) -> Callable[[Sequence[str]], list[KnownEntity]]:
+    def lookup(keys: Sequence[str]) -> list[KnownEntity]:
+        rows = store.read("ingest_entity_lookup", {"keys": list(keys)})
+        return [KnownEntity(r["id"], r["type"], tuple(r["keys"])) for r in rows]
+
+    return lookup
+
+
+def _embed_and_write(items: Sequence[_Pending], ports: Ports, report: IngestReport,
+                     progress: Progress | None) -> None:
+    if not items:
+        return
+    t0 = time.perf_counter()
+    chunk_texts = [c.text for p in items for c in p.graph.chunks]
+    entity_texts = [entity_text(e.name, e.type, e.aliases) for p in items
+                    for e in p.graph.entities]
+    vectors = ports.embedder.embed(chunk_texts + entity_texts)
+    report.add_time("embed", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    ci, ei = 0, len(chunk_texts)
+    for p in items:
+        dg = p.graph
+        nc, ne = len(dg.chunks), len(dg.entities)
+        chunk_vectors = tuple(tuple(v) for v in vectors[ci:ci + nc].tolist())
+        entity_vectors = tuple(tuple(v) for v in vectors[ei:ei + ne].tolist())
+        ci, ei = ci + nc, ei + ne
+        full = DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=dg.entities,
+                             mentions=dg.mentions, relations=dg.relations,
+                             comentions=dg.comentions, chunk_vectors=chunk_vectors,
+                             entity_vectors=entity_vectors)
+        try:
+            version = write_document(ports.store, full, run_id=report.run_id,
+                                     embedding_model=ports.embedder.model_id,
+                                     entity_keys=p.keys, renamed=p.renamed)
+        except GraphUnavailable:
+            raise
+        except KgragError as exc:  # this document is rolled back; the others go on
+            report.failed.append((dg.doc.source or dg.doc.id, exc.detail))
+            continue
+        report.ingested += 1
+        report.versions[dg.doc.id] = version
+        report.chunks += nc
+        report.entities += ne
+        report.mentions += len(dg.mentions)
+        report.relations += len(dg.relations)
+        report.comentions += len(dg.comentions)
+        if progress is not None:
+            progress(report)
+    report.add_time("write", time.perf_counter() - t0)
+
+
+def entity_text(name: str, etype: str, aliases: Sequence[str]) -> str:
+    """What an entity's vector embeds: its name, type and a few aliases."""
+    extra = f" (also {', '.join(aliases[:3])})" if aliases else ""
+    return f"{name}, a {etype}{extra}"
+
+
+def _stats_json(report: IngestReport) -> str:
+    import json
+
+    return json.dumps({k: v for k, v in report.as_dict().items() if k != "versions"})

@@ -1,0 +1,98 @@
+"""Schema as code: constraints, vector and fulltext indexes, ontology mirror.
+
+Every statement lives in ``cypher/schema_*.cypher`` and is idempotent
+(``IF NOT EXISTS``), so ``kgrag db init`` can run any number of times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from graph.cypher import all_names
+from graph.store import Neo4jStore
+from ontology import Ontology
+
+# Files applied by prefix in a loop rather than named one by one.
+APPLIED_BY_PREFIX = ("schema_constraint_", "schema_fulltext_")
+FULLTEXT_CHUNK = "chunk_text"
+FULLTEXT_ENTITY = "entity_names"
+
+
+def space_slug(model_id: str) -> str:
+    """``all-MiniLM-L6-v2@0.1.0`` -> ``all_minilm_l6_v2_0_1_0`` (a legal index name part)."""
+    return re.sub(r"[^a-z0-9]+", "_", model_id.lower()).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexNames:
+    chunk_vector: str
+    entity_vector: str
+    chunk_fulltext: str = FULLTEXT_CHUNK
+    entity_fulltext: str = FULLTEXT_ENTITY
+
+    @classmethod
+    def for_model(cls, model_id: str) -> IndexNames:
+        slug = space_slug(model_id)
+        return cls(chunk_vector=f"chunk_embedding_{slug}", entity_vector=f"entity_embedding_{slug}")
+
+    def all(self) -> tuple[str, ...]:
+        return (self.chunk_vector, self.entity_vector, self.chunk_fulltext, self.entity_fulltext)
+
+
+def init_schema(
+    store: Neo4jStore,
+    *,
+    names: IndexNames,
+    dimension: int,
+    ontology: Ontology,
+    timeout_s: int = 300,
+) -> list[dict[str, Any]]:
+    """Create constraints and indexes, mirror the ontology, wait for ONLINE."""
+    for name in all_names():
+        if name.startswith(APPLIED_BY_PREFIX):
+            store.run_auto(name)
+    store.run_auto("schema_vector_chunk", {"name": names.chunk_vector, "dim": dimension})
+    store.run_auto("schema_vector_entity", {"name": names.entity_vector, "dim": dimension})
+    classes, edges = ontology.neo4j_rows()
+    store.write([
+        ("ingest_ontology_classes", {"rows": classes}),
+        ("ingest_ontology_subclass", {"rows": edges}),
+    ])
+    store.run_auto("schema_await_indexes", {"timeout_s": timeout_s})
+    return store.read("schema_show_indexes")
+
+
+def reset_database(store: Neo4jStore, batch: int = 10_000) -> int:
+    """Delete every node and relationship (schema stays). Returns nodes deleted."""
+    total = 0
+    while True:
+        deleted = store.write([("admin_delete_batch", {"batch": batch})])[0][0]["deleted"]
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+def database_status(store: Neo4jStore) -> dict[str, Any]:
+    """Server version, counts by label and type, index states."""
+    comp = store.read("admin_components")
+    return {
+        "server": {r["name"]: f"{r['version']} {r['edition']}" for r in comp},
+        "labels": {r["label"]: r["n"] for r in store.read("admin_count_labels")},
+        "relationships": {r["type"]: r["n"] for r in store.read("admin_count_types")},
+        "indexes": store.read("schema_show_indexes"),
+        "constraints": store.read("schema_show_constraints"),
+    }
+
+
+def readiness(store: Neo4jStore, names: IndexNames) -> tuple[bool, str]:
+    """Ready when Neo4j answers and every index we need is ONLINE."""
+    states = {r["name"]: r["state"] for r in store.read("schema_show_indexes")}
+    missing = [n for n in names.all() if n not in states]
+    if missing:
+        return False, f"indexes missing: {', '.join(missing)} (run `kgrag db init`)"
+    offline = [f"{n}={states[n]}" for n in names.all() if states[n] != "ONLINE"]
+    if offline:
+        return False, f"indexes not ONLINE: {', '.join(offline)}"
+    return True, "ok"

@@ -1,0 +1,89 @@
+"""The Neo4j adapter behind :class:`graph.ports.GraphStore`.
+
+Imports the driver lazily and turns its exceptions into ours at the boundary,
+so nothing above this module knows which driver runs the queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from graph.cypher import query
+from graph.ports import Params, Row
+from ontology.errors import GraphUnavailable, InvalidInputError, KgragError
+
+T = TypeVar("T")
+
+
+@contextmanager
+def neo4j_errors() -> Iterator[None]:
+    """Map driver exceptions to the kgrag error tree."""
+    from neo4j import exceptions as ne
+
+    try:
+        yield
+    except ne.AuthError as exc:
+        raise GraphUnavailable(f"Neo4j refused the credentials: {exc.message}") from exc
+    except (ne.ServiceUnavailable, ne.SessionExpired, OSError) as exc:
+        raise GraphUnavailable(f"Neo4j is unreachable: {exc}") from exc
+    except ne.ConstraintError as exc:
+        raise InvalidInputError(f"constraint violated: {exc.message}") from exc
+    except ne.Neo4jError as exc:
+        raise KgragError(f"Neo4j error {exc.code}: {exc.message}") from exc
+    except ne.DriverError as exc:
+        raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
+
+
+class Neo4jStore:
+    """Named queries over one driver; one transaction per :meth:`write` call."""
+
+    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
+        import neo4j
+
+        self.database = database
+        with neo4j_errors():
+            self._driver = neo4j.GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                connection_timeout=5.0,
+                connection_acquisition_timeout=10.0,
+                max_transaction_retry_time=10.0,
+                notifications_min_severity="OFF",
+            )
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def verify(self) -> None:
+        """Raise GraphUnavailable unless the server answers."""
+        with neo4j_errors():
+            self._driver.verify_connectivity()
+
+    def read(self, name: str, params: Params | None = None) -> list[Row]:
+        text = query(name)
+
+        def work(tx: Any) -> list[Row]:
+            return [r.data() for r in tx.run(text, dict(params or {}))]
+
+        return self._execute("read", work)
+
+    def write(self, steps: Sequence[tuple[str, Params]]) -> list[list[Row]]:
+        texts = [(query(name), dict(params)) for name, params in steps]
+
+        def work(tx: Any) -> list[list[Row]]:
+            return [[r.data() for r in tx.run(t, p)] for t, p in texts]
+
+        return self._execute("write", work)
+
+    def run_auto(self, name: str, params: Params | None = None) -> list[Row]:
+        """Auto-commit transaction: schema commands, CALL {} IN TRANSACTIONS."""
+        with neo4j_errors(), self._driver.session(database=self.database) as session:
+            return [r.data() for r in session.run(query(name), dict(params or {}))]
+
+    def _execute(self, mode: str, work: Callable[[Any], T]) -> T:
+        with neo4j_errors(), self._driver.session(database=self.database) as session:
+            if mode == "read":
+                return session.execute_read(work)
+            return session.execute_write(work)

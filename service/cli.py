@@ -1,0 +1,225 @@
+"""The ``kgrag`` command line.  Errors print one line and exit non-zero."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from ontology.errors import KgragError
+from service.settings import Settings
+from service.wiring import Services
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn kgrag errors into ``kgrag: error: ...`` and exit status 1 (2 for usage)."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except KgragError as exc:
+            click.echo(f"kgrag: error: {exc.detail}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def open_services() -> Services:
+    return Services.from_settings(Settings.from_env())
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+@click.group()
+def main() -> None:
+    """kgrag: knowledge-graph-augmented retrieval with checkable provenance."""
+
+
+@main.group()
+def db() -> None:
+    """Schema and database administration."""
+
+
+@db.command("init")
+@one_line_errors
+def db_init() -> None:
+    """Create constraints and indexes (idempotent) and wait until they are ONLINE."""
+    from graph.schema import init_schema
+
+    svc = open_services()
+    try:
+        names = svc.index_names()
+        dim = svc.embedder.get().dimension
+        indexes = init_schema(svc.store, names=names, dimension=dim, ontology=svc.ontology)
+        for row in indexes:
+            click.echo(f"{row['name']:<48} {row['type']:<9} {row['state']}")
+        click.echo(f"schema ready (ontology {svc.ontology.version})")
+    finally:
+        svc.close()
+
+
+@db.command("reset")
+@click.option("--yes", is_flag=True, help="Confirm that every node should be deleted.")
+@one_line_errors
+def db_reset(yes: bool) -> None:
+    """Delete every node and relationship (the schema stays)."""
+    from graph.schema import reset_database
+
+    if not yes:
+        raise click.UsageError("refusing to empty the database without --yes")
+    svc = open_services()
+    try:
+        click.echo(f"deleted {reset_database(svc.store)} nodes")
+    finally:
+        svc.close()
+
+
+@db.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@one_line_errors
+def db_status(as_json: bool) -> None:
+    """Server version, node and relationship counts, index states."""
+    from graph.schema import database_status
+
+    svc = open_services()
+    try:
+        status = database_status(svc.store)
+    finally:
+        svc.close()
+    if as_json:
+        echo_json(status)
+        return
+    for name, version in status["server"].items():
+        click.echo(f"server: {name} {version}")
+    click.echo("nodes:")
+    for label, n in status["labels"].items():
+        click.echo(f"  {label:<20} {n}")
+    click.echo("relationships:")
+    for rtype, n in status["relationships"].items():
+        click.echo(f"  {rtype:<20} {n}")
+    click.echo("indexes:")
+    for row in status["indexes"]:
+        click.echo(f"  {row['name']:<48} {row['type']:<9} {row['state']}")
+
+
+def ingest_ports(svc: Services):  # type: ignore[no-untyped-def]
+    from graph.ingest.pipeline import Ports
+
+    return Ports(store=svc.store, extractor=svc.extractor.get(), embedder=svc.embedder.get(),
+                 ontology=svc.ontology)
+
+
+def ingest_options(settings: Settings, batch_size: int | None = None):  # type: ignore[no-untyped-def]
+    from graph.ingest.pipeline import IngestOptions
+
+    return IngestOptions(batch_docs=batch_size or 16,
+                         chunk_target_chars=settings.chunk_target_chars,
+                         chunk_overlap_sentences=settings.chunk_overlap_sentences)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--acl", "acl", multiple=True, help="ACL group for documents that name none "
+              "(repeatable; default: public).")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=16, show_default=True,
+              help="Documents analysed per batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@one_line_errors
+def ingest(paths: tuple[str, ...], acl: tuple[str, ...], batch_size: int, as_json: bool) -> None:
+    """Ingest files and folders (.txt .md .html .pdf .jsonl); unchanged ones are skipped."""
+    from tqdm import tqdm
+
+    from graph.ingest.load import load_paths
+    from graph.ingest.pipeline import ingest as run_ingest
+
+    settings = Settings.from_env()
+    svc = Services.from_settings(settings)
+    try:
+        svc.store.verify()
+        items = load_paths(paths, default_acl=acl or settings.default_acl_groups,
+                           max_bytes=settings.max_document_bytes)
+        bar = tqdm(unit="doc", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
+
+        def progress(rep):  # type: ignore[no-untyped-def]
+            bar.n = rep.ingested + rep.unchanged
+            bar.set_postfix(chunks=rep.chunks, entities=rep.entities, refresh=True)
+
+        report = run_ingest(items, ingest_ports(svc), ingest_options(settings, batch_size),
+                            progress)
+        bar.close()
+    finally:
+        svc.close()
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(f"documents: {report.documents}  ingested: {report.ingested}  "
+                   f"unchanged: {report.unchanged}  failed: {len(report.failed)}")
+        click.echo(f"chunks: {report.chunks}  entities: {report.entities}  mentions: "
+                   f"{report.mentions}  relations: {report.relations}")
+        for source, reason in report.failed:
+            click.echo(f"failed: {source}: {reason}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("doc_id")
+@one_line_errors
+def delete(doc_id: str) -> None:
+    """Remove a document and everything derived only from it."""
+    from graph.ingest.write import delete_document
+    from ontology.errors import NotFoundError
+
+    svc = open_services()
+    try:
+        if not delete_document(svc.store, doc_id):
+            raise NotFoundError(f"no document with id {doc_id!r}")
+    finally:
+        svc.close()
+    click.echo(f"deleted {doc_id}")
+
+
+@main.command()
+@one_line_errors
+def demo() -> None:
+    """The main job: schema, demo corpus ingested, status (grows with the service)."""
+    from importlib.resources import files
+
+    from graph.ingest.load import load_paths
+    from graph.ingest.pipeline import ingest as run_ingest
+    from graph.schema import database_status, init_schema
+
+    settings = Settings.from_env()
+    svc = Services.from_settings(settings)
+    try:
+        svc.store.verify()
+        names = svc.index_names()
+        init_schema(svc.store, names=names, dimension=svc.embedder.get().dimension,
+                    ontology=svc.ontology)
+        click.echo(f"schema ready: {', '.join(names.all())}")
+        corpus = str(files("service") / "demo" / "corpus")
+        report = run_ingest(load_paths([corpus], default_acl=settings.default_acl_groups),
+                            ingest_ports(svc), ingest_options(settings))
+        click.echo(f"demo corpus: {report.ingested} ingested, {report.unchanged} unchanged, "
+                   f"{len(report.failed)} failed; {report.chunks} chunks, "
+                   f"{report.entities} entities, {report.relations} relations")
+        status = database_status(svc.store)
+    finally:
+        svc.close()
+    click.echo("graph: " + ", ".join(f"{k}={v}" for k, v in status["labels"].items()))
+    click.echo("Neo4j Browser: http://127.0.0.1:7474/browser/ (credentials: "
+               "scripts/neo4j-local env)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Build concrete adapters from Settings: used only by create_app and the CLI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from graph.embed import SentenceTransformerEmbedder, model_id_for
+from graph.schema import IndexNames
+from graph.store import Neo4jStore
+from ontology import Ontology, load_ontology
+from service.settings import Settings
+
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """Build an expensive adapter (a model) once, on first use, thread-safely."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._factory()
+        return self._value
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+
+def build_store(settings: Settings) -> Neo4jStore:
+    return Neo4jStore(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password,
+                      settings.neo4j_database)
+
+
+def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embedding_model,
+                                       batch_size=settings.embedding_batch_size)
+
+
+def build_ontology(settings: Settings) -> Ontology:
+    return load_ontology(settings.ontology_paths)
+
+
+def build_extractor(settings: Settings, ontology: Ontology):  # type: ignore[no-untyped-def]
+    from graph.nlp import SpacyExtractor
+
+    return SpacyExtractor(settings.spacy_model, ruler_patterns=ontology.ruler_patterns(),
+                          ner_label_map=ontology.ner_label_map,
+                          batch_size=settings.spacy_batch_size)
+
+
+@dataclass
+class Services:
+    """The adapters of one app or CLI run; models load on first use."""
+
+    settings: Settings
+    store: Neo4jStore
+    ontology: Ontology
+    embedder: Lazy[SentenceTransformerEmbedder] = field(init=False)
+    extractor: Lazy = field(init=False)  # type: ignore[type-arg]
+
+    def __post_init__(self) -> None:
+        self.embedder = Lazy(lambda: build_embedder(self.settings))
+        self.extractor = Lazy(lambda: build_extractor(self.settings, self.ontology))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(settings=settings, store=build_store(settings),
+                   ontology=build_ontology(settings))
+
+    def index_names(self) -> IndexNames:
+        return IndexNames.for_model(model_id_for(self.settings.embedding_model))
+
+    def close(self) -> None:
+        self.store.close()
