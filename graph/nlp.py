@@ -19,8 +19,9 @@ identifier or an acronym's long form is dropped, because NER fragments those
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -108,25 +109,27 @@ class SpacyExtractor:
         return [self._analyse_doc(d) for d in self._nlp.pipe(texts, batch_size=self._batch_size)]
 
     def _analyse_doc(self, doc: Doc) -> Analysis:
-        sentences = _sentences(doc)
-        first = self._token_candidates(doc)
+        text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        sentences = _sentences(text, doc)
+        first = self._token_candidates(text, doc)
         acronyms, long_forms, uses = _acronyms(doc, first)
-        identifiers = [c for c in first if c.extractor == "identifier"]
+        identifiers = _Containers([c for c in first if c.extractor == "identifier"])
+        longs = _Containers(long_forms)
         firm = [
             c
             for c in first
             if c.extractor != "ner"
-            or not (_inside_any(c, identifiers, strict=False) or _inside_any(c, long_forms))
+            or not (identifiers.contain(c, strict=False) or longs.contain(c, strict=True))
         ]
         chosen = _resolve(firm + long_forms + uses)
         chosen = _resolve(chosen + _propn_candidates(doc, chosen, self._dictionary))
         mentions = tuple(
-            Mention(c.start, c.end, doc.text[c.start : c.end], c.label, c.extractor) for c in chosen
+            Mention(c.start, c.end, text[c.start : c.end], c.label, c.extractor) for c in chosen
         )
         relations = extract_relations(doc, [(c.t0, c.t1) for c in chosen], sentences)
         return Analysis(sentences, mentions, tuple(relations), tuple(acronyms))
 
-    def _token_candidates(self, doc: Doc) -> list[_Cand]:
+    def _token_candidates(self, text: str, doc: Doc) -> list[_Cand]:
         """Ruler, NER and identifier candidates, trimmed."""
         ruler = {(s.start, s.end, s.label_) for s in doc.spans[_RULER_KEY]}
         out: list[_Cand] = []
@@ -136,7 +139,7 @@ class SpacyExtractor:
             elif ent.label_ in self._label_map:
                 label = self._label_map[ent.label_]
                 out.extend(_trimmed(doc, ent.start, ent.end, label, "ner"))
-        for m in _IDENTIFIER_RE.finditer(doc.text):
+        for m in _IDENTIFIER_RE.finditer(text):
             word = m.group()
             if (
                 len(word) >= 3
@@ -170,9 +173,8 @@ def _load(model: str) -> Language:
     ) from error
 
 
-def _sentences(doc: Doc) -> tuple[Sentence, ...]:
+def _sentences(text: str, doc: Doc) -> tuple[Sentence, ...]:
     """spaCy sentences with surrounding whitespace trimmed; blank ones dropped."""
-    text = doc.text
     out: list[Sentence] = []
     for sent in doc.sents:
         s, e = sent.start_char, sent.end_char
@@ -203,24 +205,35 @@ def _trimmed(doc: Doc, t0: int, t1: int, label: str, extractor: str) -> list[_Ca
     return [_Cand(span.start_char, span.end_char, t0, t1, label, extractor)]
 
 
-def _inside_any(c: _Cand, containers: Iterable[_Cand], *, strict: bool = True) -> bool:
-    """Whether ``c`` lies inside (strictly: and is shorter than) a container."""
-    return any(
-        o.start <= c.start
-        and c.end <= o.end
-        and not (strict and o.end - o.start == c.end - c.start)
-        for o in containers
-    )
+class _Containers:
+    """Non-overlapping candidates sorted by start (identifiers, long forms)."""
+
+    __slots__ = ("_items", "_starts")
+
+    def __init__(self, items: Sequence[_Cand]) -> None:
+        self._items = sorted(items, key=lambda c: c.start)
+        self._starts = [c.start for c in self._items]
+
+    def contain(self, c: _Cand, *, strict: bool) -> bool:
+        """Whether ``c`` lies inside one (``strict``: and is shorter than it)."""
+        k = bisect.bisect_right(self._starts, c.start) - 1
+        if k < 0:
+            return False
+        o = self._items[k]
+        return c.end <= o.end and not (strict and o.end - o.start == c.end - c.start)
 
 
 def _resolve(cands: Sequence[_Cand]) -> list[_Cand]:
     """One candidate per span: by priority, then longest, then leftmost; sorted."""
     ranked = sorted(cands, key=lambda c: (_PRIORITY[c.extractor], c.start - c.end, c.start))
-    taken: list[_Cand] = []
+    size = max((c.end for c in cands), default=0)
+    taken = bytearray(size)
+    chosen: list[_Cand] = []
     for c in ranked:
-        if not any(c.start < o.end and o.start < c.end for o in taken):
-            taken.append(c)
-    return sorted(taken, key=lambda c: c.start)
+        if not any(taken[c.start : c.end]):
+            taken[c.start : c.end] = b"\x01" * (c.end - c.start)
+            chosen.append(c)
+    return sorted(chosen, key=lambda c: c.start)
 
 
 def _acronyms(

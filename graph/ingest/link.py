@@ -30,6 +30,7 @@ EXTRACTOR_RANK = {"ruler": 0, "ner": 1, "identifier": 2, "acronym": 3, "propn": 
 # Mentions of these classes are values, not things: they are linked but never
 # merged by embedding similarity.
 VALUE_TYPES = frozenset({"Date", "Money"})
+GENERIC_TYPE = "Thing"
 
 _PUNCT = re.compile(r"[^\w\s-]+")
 _SPACE = re.compile(r"[\s_-]+")
@@ -72,6 +73,12 @@ class Registry:
         for key in entity.keys:
             self.by_key.setdefault(key, entity)
 
+    def absorb(self, gone: str, keep: KnownEntity) -> None:
+        """After a merge, every key of ``gone`` resolves to ``keep``."""
+        for key, known in list(self.by_key.items()):
+            if known.id == gone:
+                self.by_key[key] = keep
+
 
 @dataclass(frozen=True, slots=True)
 class LinkResult:
@@ -80,6 +87,7 @@ class LinkResult:
     entity_of_mention: tuple[str | None, ...]  # per Analysis.mentions index
     keys: Mapping[str, tuple[str, ...]]  # entity id -> keys
     renamed: frozenset[str]  # entity ids whose name should become the long form
+    merges: tuple[tuple[str, str], ...] = ()  # (keep, gone): two known entities are one
 
 
 @dataclass(slots=True)
@@ -110,13 +118,19 @@ def link_document(
     drafts: dict[str, EntityDraft] = {}
     keys_of: dict[str, set[str]] = defaultdict(set)
     renamed: set[str] = set()
+    merges: list[tuple[str, str]] = []
     for group in groups:
         mentions = [analysis.mentions[i] for i in group.mentions]
         best = min(mentions, key=lambda m: (EXTRACTOR_RANK.get(m.extractor, 9), -len(m.surface)))
         hits = sorted({known[k].id for k in group.keys if k in known})
         if hits:
             entity_id = hits[0]
+            # The group's keys name two entities known so far (e.g. "HTC" seen alone,
+            # then "Harbor Trust Company (HTC)"): they are one, the first id survives.
+            merges.extend((entity_id, gone) for gone in hits[1:])
             etype = next(known[k].type for k in sorted(group.keys) if k in known)
+            if etype == GENERIC_TYPE:  # a proper-noun guess gives way to a typed mention
+                etype = _majority_type(mentions)
         else:
             entity_id = "e:" + slug(_canonical_key(group, long_forms))
             etype = _majority_type(mentions)
@@ -131,7 +145,12 @@ def link_document(
         drafts[entity_id] = EntityDraft(id=entity_id, name=name, type=etype,
                                         aliases=tuple(aliases), context=best.label)
         keys_of[entity_id] |= group.keys
-        registry.add(KnownEntity(entity_id, etype, tuple(sorted(keys_of[entity_id]))))
+        for gone in hits[1:]:
+            keys_of[entity_id] |= {k for k, e in known.items() if e.id == gone}
+        kept = KnownEntity(entity_id, etype, tuple(sorted(keys_of[entity_id])))
+        registry.add(kept)
+        for gone in hits[1:]:
+            registry.absorb(gone, kept)
         for i in group.mentions:
             entity_of_mention[i] = entity_id
 
@@ -142,6 +161,7 @@ def link_document(
         entity_of_mention=tuple(entity_of_mention),
         keys={k: tuple(sorted(v)) for k, v in keys_of.items()},
         renamed=frozenset(renamed),
+        merges=tuple(merges),
     )
 
 

@@ -143,6 +143,7 @@ class _Pending:
     graph: DocumentGraph
     keys: dict[str, tuple[str, ...]]
     renamed: frozenset[str]
+    merges: tuple[tuple[str, str], ...]
 
 
 def _analyse(docs: Sequence[SourceDocument], ports: Ports, options: IngestOptions,
@@ -169,7 +170,7 @@ def _analyse(docs: Sequence[SourceDocument], ports: Ports, options: IngestOption
         dg = DocumentGraph(doc=doc, chunks=tuple(chunks), entities=linked.entities,
                            mentions=linked.mentions, relations=relations,
                            comentions=comentions(linked.mentions, types))
-        out.append(_Pending(dg, dict(linked.keys), linked.renamed))
+        out.append(_Pending(dg, dict(linked.keys), linked.renamed, linked.merges))
     report.add_time("chunk_link_relate", time.perf_counter() - t0)
     return out
 
@@ -207,7 +208,8 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, report: IngestRepo
         try:
             version = write_document(ports.store, full, run_id=report.run_id,
                                      embedding_model=ports.embedder.model_id,
-                                     entity_keys=p.keys, renamed=p.renamed)
+                                     entity_keys=p.keys, renamed=p.renamed,
+                                     merges=p.merges)
         except GraphUnavailable:
             raise
         except KgragError as exc:  # this document is rolled back; the others go on

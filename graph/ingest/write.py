@@ -33,12 +33,14 @@ def write_document(
     embedding_model: str,
     entity_keys: Mapping[str, Sequence[str]],
     renamed: frozenset[str] = frozenset(),
+    merges: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Replace the document's subgraph; returns its new version."""
     previous = store.read("ingest_document_entities", {"doc_id": dg.doc.id})
     stale = previous[0]["ids"] if previous else []
     steps: list[tuple[str, Params]] = [
         ("delete_document_evidence", {"doc_id": dg.doc.id}),
+        ("ingest_merge_entities", {"rows": [{"keep": k, "gone": g} for k, g in merges]}),
         ("ingest_document", {"run_id": run_id, "doc": {
             "id": dg.doc.id, "uri": dg.doc.uri, "title": dg.doc.title,
             "sha256": dg.doc.sha256, "acl": list(dg.doc.acl), "char_count": len(dg.doc.text)}}),
@@ -64,7 +66,7 @@ def write_document(
         ("delete_orphan_entities", {"ids": stale}),
     ]
     results = store.write(steps)
-    return int(results[1][0]["version"])
+    return int(results[2][0]["version"])
 
 
 def delete_document(store: GraphStore, doc_id: str) -> bool:

@@ -1,0 +1,1 @@
+"""Benchmarks for kgrag: each script prints figures and writes a JSON report."""
