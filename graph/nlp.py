@@ -10,11 +10,12 @@ enterprise text (see ``DESIGN.md``), so mentions come from five extractors:
 ``propn``       capitalised runs of tokens the tagger calls PROPN
 
 Overlaps keep one mention per span: ruler > ner > identifier > acronym > propn,
-longest first among equals.  One exception: an NER entity lying inside an
-identifier or an acronym's long form is dropped, because NER fragments those
-("TPRM" out of "TPRM-POL-03").  Relation candidates come from
-:mod:`graph.nlp_relations`.  spaCy is imported lazily, in
-:class:`SpacyExtractor`.
+longest first among equals.  Two exceptions, because NER fragments and
+mislabels codes and long names: an NER entity inside or equal to an identifier
+match ("TPRM" of "TPRM-POL-03", "CVE-2024-3094" as ORG) and one strictly inside
+an acronym's long form are dropped.  Mention spans lose leading determiners
+and are cut before a possessive "'s".  Relation candidates come from
+:mod:`graph.nlp_relations`.  spaCy is imported lazily, in :class:`SpacyExtractor`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph.model import Analysis, Mention, Sentence
 from graph.nlp_relations import extract_relations
-from ontology.errors import DocumentRejected, ModelError
+from ontology.errors import DocumentRejected, ModelError, OntologyError
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -88,7 +89,10 @@ class SpacyExtractor:
             before="ner",
             config={"spans_key": _RULER_KEY, "annotate_ents": True},
         )
-        ruler.add_patterns([dict(p) for p in ruler_patterns])  # type: ignore[attr-defined]
+        try:
+            ruler.add_patterns([dict(p) for p in ruler_patterns])  # type: ignore[attr-defined]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise OntologyError(f"invalid EntityRuler pattern: {exc}") from exc
         self._label_map = dict(ner_label_map)
         self._batch_size = batch_size
         self.model_id = f"{model}@{self._nlp.meta.get('version', '0')}"

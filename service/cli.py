@@ -189,6 +189,75 @@ def delete(doc_id: str) -> None:
     click.echo(f"deleted {doc_id}")
 
 
+def retrieve_ports(svc: Services):  # type: ignore[no-untyped-def]
+    from graph.retrieve.pipeline import RetrievePorts
+
+    return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
+                         embedder=svc.embedder.get(), ontology=svc.ontology,
+                         names=svc.index_names())
+
+
+def split_groups(groups: str | None, settings: Settings) -> tuple[str, ...]:
+    chosen = tuple(g.strip() for g in (groups or "").split(",") if g.strip())
+    return tuple(dict.fromkeys(("public", *chosen)))
+
+
+MODES = click.Choice(["vector", "fulltext", "hybrid", "graph"])
+
+
+@main.command()
+@click.argument("question")
+@click.option("--mode", type=MODES, default="graph", show_default=True)
+@click.option("--k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--hops", type=click.IntRange(0, 3), default=2, show_default=True)
+@click.option("--groups", help="ACL groups of the caller, comma separated (public is implied).")
+@click.option("--json", "as_json", is_flag=True, help="Print chunks and paths as JSON.")
+@one_line_errors
+def retrieve(question: str, mode: str, k: int, hops: int, groups: str | None,
+             as_json: bool) -> None:
+    """Evidence chunks for QUESTION, each with its provenance paths."""
+    from graph.retrieve.pipeline import retrieve as run_retrieve
+    from graph.retrieve.types import Mode, RetrieveParams
+
+    settings = Settings.from_env()
+    svc = Services.from_settings(settings)
+    try:
+        result = run_retrieve(question, retrieve_ports(svc), RetrieveParams(
+            k=k, mode=Mode(mode), hops=hops, groups=split_groups(groups, settings)))
+    finally:
+        svc.close()
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    for c in result.chunks:
+        click.echo(f"[{c.rank}] {c.doc_id} (score {c.score:.4f}, found by "
+                   f"{'+'.join(c.found_by)})")
+        click.echo("    " + c.text[:240].replace("\n", " ") + ("..." if len(c.text) > 240 else ""))
+        for p in result.paths:
+            if p.chunk_id == c.id:
+                click.echo("    path: " + describe_path(p.as_dict()))
+
+
+def describe_path(path: dict[str, Any]) -> str:
+    parts = []
+    for s in path["steps"]:
+        kind = s["kind"]
+        if kind == "query_entity":
+            parts.append(f"question names {s['name']!r}")
+        elif kind == "relation":
+            arrow = f"-{s['predicate']}->" if s["forward"] else f"<-{s['predicate']}-"
+            parts.append(f"{arrow} {s['to']} ({s['evidence']['quote']!r})")
+        elif kind == "search":
+            parts.append(f"{s['method']} match {s['score']:.3f}")
+        elif kind == "entity":
+            parts.append(f"mentions {s['name']!r}")
+        elif kind == "chunk" and s["char_end"] - s["char_start"] < 300:
+            parts.append(f"chunk says {s['quote']!r}")
+        elif kind == "document":
+            parts.append(f"{s['doc_id']} v{s['version']}")
+    return " | ".join(parts)
+
+
 @main.command()
 @one_line_errors
 def demo() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from graph.model import Analysis, Mention
 from graph.nlp import SpacyExtractor
-from ontology.errors import ModelError
+from ontology.errors import ModelError, OntologyError
 
 pytestmark = pytest.mark.models
 
@@ -84,6 +84,11 @@ def test_model_id_names_the_model_and_version(extractor: SpacyExtractor) -> None
 def test_missing_model_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="no_such_model_xyz"):
         SpacyExtractor("no_such_model_xyz", ner_label_map={})
+
+
+def test_bad_ruler_pattern_is_an_ontology_error() -> None:
+    with pytest.raises(OntologyError, match="pattern"):
+        SpacyExtractor(ruler_patterns=[{"pattern": "DORA"}], ner_label_map=NER_MAP)
 
 
 def test_acronym_definition_and_later_use(extractor: SpacyExtractor) -> None:

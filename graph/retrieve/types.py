@@ -1,0 +1,135 @@
+"""Typed values of the retrieval stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+from graph.provenance import ProvenancePath
+
+
+class Mode(str, Enum):
+    VECTOR = "vector"
+    FULLTEXT = "fulltext"
+    HYBRID = "hybrid"
+    GRAPH = "graph"
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveParams:
+    k: int = 5
+    mode: Mode = Mode.GRAPH
+    hops: int = 2
+    groups: tuple[str, ...] = ("public",)
+    seed_k: int = 20  # candidates per search list before fusion
+    node_budget: int = 400  # relations fetched per hop, at most
+    chunks_per_entity: int = 20
+    token_budget: int = 2000  # context size, ~4 characters a token
+    link_threshold: float = 0.80  # entity-vector similarity for unmatched mentions
+    ppr_alpha: float = 0.5  # PageRank damping (HippoRAG uses 0.5)
+    rrf_k: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionEntity:
+    surface: str
+    entity_id: str
+    name: str
+    type: str
+    method: str  # "alias" | "vector"
+    score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnalysis:
+    question: str
+    embedding: npt.NDArray[np.float32] = field(repr=False)
+    entities: tuple[QuestionEntity, ...]
+    lucene: str  # the question as a safe fulltext query
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Seeds:
+    vector: tuple[Hit, ...]
+    fulltext: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One stored relation as walked during expansion."""
+
+    src: str
+    dst: str
+    type: str
+    forward: bool
+    lemma: str
+    chunk_id: str
+    char_start: int
+    char_end: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    edges: tuple[Edge, ...]
+    mentions: tuple[tuple[str, str, int, int], ...]  # (entity_id, chunk_id, start, end)
+    chunk_scores: dict[str, float]  # personalized PageRank mass of each chunk
+
+
+@dataclass(frozen=True, slots=True)
+class RankedChunk:
+    chunk_id: str
+    score: float
+    rank: int
+    sources: tuple[str, ...]  # which lists found it: "vector", "fulltext", "graph"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextChunk:
+    id: str
+    doc_id: str
+    text: str
+    score: float
+    rank: int
+    uri: str
+    title: str
+    version: int
+    sha256: str
+    found_by: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "doc_id": self.doc_id, "text": self.text,
+                "score": round(self.score, 6), "rank": self.rank, "uri": self.uri,
+                "title": self.title, "version": self.version, "found_by": list(self.found_by)}
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    question: str
+    mode: Mode
+    chunks: tuple[ContextChunk, ...]
+    paths: tuple[ProvenancePath, ...]
+    entities: tuple[QuestionEntity, ...]
+    timings_ms: dict[str, float]
+    index: str  # the vector index (embedding space) read
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question, "mode": self.mode.value,
+            "chunks": [c.as_dict() for c in self.chunks],
+            "paths": [p.as_dict() for p in self.paths],
+            "question_entities": [
+                {"surface": e.surface, "entity_id": e.entity_id, "name": e.name,
+                 "type": e.type, "method": e.method, "score": round(e.score, 4)}
+                for e in self.entities],
+            "timings_ms": self.timings_ms, "index": self.index,
+        }
