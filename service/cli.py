@@ -119,12 +119,15 @@ def ingest_ports(svc: Services):  # type: ignore[no-untyped-def]
                  ontology=svc.ontology)
 
 
-def ingest_options(settings: Settings, batch_size: int | None = None):  # type: ignore[no-untyped-def]
+def ingest_options(svc: Services, batch_size: int | None = None):  # type: ignore[no-untyped-def]
     from graph.ingest.pipeline import IngestOptions
 
+    settings = svc.settings
     return IngestOptions(batch_docs=batch_size or 16,
                          chunk_target_chars=settings.chunk_target_chars,
-                         chunk_overlap_sentences=settings.chunk_overlap_sentences)
+                         chunk_overlap_sentences=settings.chunk_overlap_sentences,
+                         entity_index=svc.index_names().entity_vector,
+                         similarity_threshold=settings.link_similarity_threshold)
 
 
 @main.command()
@@ -154,7 +157,7 @@ def ingest(paths: tuple[str, ...], acl: tuple[str, ...], batch_size: int, as_jso
             bar.n = rep.ingested + rep.unchanged
             bar.set_postfix(chunks=rep.chunks, entities=rep.entities, refresh=True)
 
-        report = run_ingest(items, ingest_ports(svc), ingest_options(settings, batch_size),
+        report = run_ingest(items, ingest_ports(svc), ingest_options(svc, batch_size),
                             progress)
         bar.close()
     finally:
@@ -278,7 +281,7 @@ def demo() -> None:
         click.echo(f"schema ready: {', '.join(names.all())}")
         corpus = str(files("service") / "demo" / "corpus")
         report = run_ingest(load_paths([corpus], default_acl=settings.default_acl_groups),
-                            ingest_ports(svc), ingest_options(settings))
+                            ingest_ports(svc), ingest_options(svc))
         click.echo(f"demo corpus: {report.ingested} ingested, {report.unchanged} unchanged, "
                    f"{len(report.failed)} failed; {report.chunks} chunks, "
                    f"{report.entities} entities, {report.relations} relations")

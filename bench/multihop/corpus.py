@@ -109,7 +109,9 @@ def _money(country: Country, rng: random.Random) -> dict[str, object]:
         sentence(rng.choice(t.CURRENCY_OF), country=ref, cur=cur.name, code=cur.code),
         sentence(
             rng.choice(t.SUBDIVISION_COUNT),
-            n=country.subdivision_count, country=ref, kinds=plural(country.main_kind),
+            n=country.subdivision_count,
+            country=ref,
+            kinds=plural(country.main_kind),
         ),
     ]
     title = f"Money in {ref}"
@@ -119,15 +121,21 @@ def _money(country: Country, rng: random.Random) -> dict[str, object]:
 def _currency(
     cur: Currency, national: tuple[Currency, ...], rng: random.Random
 ) -> dict[str, object]:
-    sentences = [sentence(rng.choice(t.CURRENCY_CODES), cur=cur.name, code=cur.code, num=cur.numeric)]
+    sentences = [
+        sentence(rng.choice(t.CURRENCY_CODES), cur=cur.name, code=cur.code, num=cur.numeric)
+    ]
     # Neighbours in code order, skipping any other currency of the same issuer.
     others = [c for c in national if c.code[:2] != cur.code[:2] or c == cur]
     at = others.index(cur)
     prev = others[at - 1] if at > 0 else None
     nxt = others[at + 1] if at + 1 < len(others) else None
+    templates: tuple[str, ...]
+    fill: dict[str, str]
     if prev and nxt:
-        templates, fill = t.CURRENCY_NEIGHBOURS, {"prev": prev.name, "pcode": prev.code,
-                                                  "next": nxt.name, "ncode": nxt.code}
+        templates, fill = (
+            t.CURRENCY_NEIGHBOURS,
+            {"prev": prev.name, "pcode": prev.code, "next": nxt.name, "ncode": nxt.code},
+        )
     elif nxt:
         templates, fill = t.CURRENCY_FIRST, {"next": nxt.name, "ncode": nxt.code}
     elif prev:
@@ -143,7 +151,12 @@ def _currency(
 def _subdivision(
     country: Country, sub: Subdivision, in_corpus: set[str], rng: random.Random
 ) -> dict[str, object]:
-    fill = {"sub": sub.name, "kind": sub.kind, "a_kind": article(sub.kind), "kinds": plural(sub.kind)}
+    fill = {
+        "sub": sub.name,
+        "kind": sub.kind,
+        "a_kind": article(sub.kind),
+        "kinds": plural(sub.kind),
+    }
     if sub.parent is None:
         place = country_ref(country.name)
         sentences = [sentence(rng.choice(t.TOP_SUBDIVISION), country=place, **fill)]
@@ -156,21 +169,35 @@ def _subdivision(
         parent = next(s for s in country.subdivisions if s.code == sub.parent)
         place = parent.name
         sentences = [sentence(rng.choice(t.CHILD_SUBDIVISION), parent=place, **fill)]
-        sentences.append(sentence(rng.choice(t.PARENT_KIND), parent=place,
-                                  parent_kind=parent.kind, a_parent_kind=article(parent.kind)))
+        sentences.append(
+            sentence(
+                rng.choice(t.PARENT_KIND),
+                parent=place,
+                parent_kind=parent.kind,
+                a_parent_kind=article(parent.kind),
+            )
+        )
         peers = country.children_of(parent.code)
     siblings = [s.name for s in peers if s.kind == sub.kind and s.code not in in_corpus]
     if len(siblings) >= 2:
         names = join_names(rng.sample(siblings, 2))
-        sentences.append(sentence(rng.choice(t.SIBLINGS), kinds=fill["kinds"], place=place,
-                                  names=names))
+        sentences.append(
+            sentence(rng.choice(t.SIBLINGS), kinds=fill["kinds"], place=place, names=names)
+        )
     elif siblings:
-        sentences.append(sentence(rng.choice(t.ONE_SIBLING), name=siblings[0], kind=sub.kind,
-                                  place=place))
+        sentences.append(
+            sentence(rng.choice(t.ONE_SIBLING), name=siblings[0], kind=sub.kind, place=place)
+        )
     if sub.parent is None and sub.child_count:
         templates = t.CHILD_COUNT_MIXED if sub.child_mixed else t.CHILD_COUNT
-        sentences.append(sentence(rng.choice(templates), sub=sub.name, n=sub.child_count,
-                                  child_kinds=plural(sub.child_kind)))
+        sentences.append(
+            sentence(
+                rng.choice(templates),
+                sub=sub.name,
+                n=sub.child_count,
+                child_kinds=plural(sub.child_kind),
+            )
+        )
     title = f"{sub.name} ({sub.kind})"
     return _doc(sub_doc(sub), title, sentences, f"iso3166-2:{sub.code}")
 

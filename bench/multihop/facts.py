@@ -25,18 +25,18 @@ from bench.multihop.text import fold, mentions
 # brackets, slashes or digits ("Bolivia, Plurinational State of" is out).
 _CLEAN_NAME = re.compile(r"^[A-ZÀ-Þ][^\W\d_]*(?:[ '’.-][^\W\d_]+)*$")
 # Lower-case words allowed inside a name ("Kingston upon Hull", "Treinta y Tres").
-_PARTICLES = frozenset(
-    "a al an and ad ar as at az da das de del della der di do dos du e el en es et i la le "
-    "les of on upon sur the und van von y".split()
+_PARTICLES = re.compile(
+    r"^(?:a|ad|al|an|and|ar|as|at|az|da|das|de|del|della|der|di|do|dos|du|e|el|en|es|et|i"
+    r"|la|le|les|of|on|sur|the|und|upon|van|von|y)$"
 )
 # English words that are also subdivision names ("Most", Czechia): as a subject they
 # would read as ordinary words, not names.
-_ENGLISH_WORDS = frozenset(
+_ENGLISH_WORDS = (
     "about above after again against all also any before below between both down during "
     "each either even every from here into just many more most much neither none nor not "
     "now off once only onto other over same since some still such than that then there "
     "these this those through under until upon very well what when where which while who "
-    "whom whose why with within without".split()
+    "whom whose why with within without"
 )
 # Types whose wording does not read as an English common noun, and "Country" (England,
 # Scotland, Wales), which would make "which country contains X?" ambiguous.
@@ -105,7 +105,7 @@ def is_clean_name(name: str) -> bool:
     if not _CLEAN_NAME.match(name) or len(name) < 3:
         return False
     words = re.split(r"[ -]", name)
-    return all(w[:1].isupper() or w in _PARTICLES for w in words)
+    return all(w[:1].isupper() or _PARTICLES.match(w) for w in words)
 
 
 def _country_name(country: object) -> str:
@@ -154,7 +154,12 @@ def _usable_subdivisions(
         child_kind = _lower_first(kinds.most_common(1)[0][0]) if kinds else ""
         usable.append(
             Subdivision(
-                code, name, _lower_first(kind), parent, sum(kinds.values()), child_kind,
+                code,
+                name,
+                _lower_first(kind),
+                parent,
+                sum(kinds.values()),
+                child_kind,
                 len(kinds) > 1,
             )
         )
@@ -172,8 +177,9 @@ def load_factbook() -> FactBook:
         by_prefix.setdefault(cur.code[:2], []).append(cur)
     all_countries = sorted(pycountry.countries, key=lambda c: str(c.alpha_2))
     # Names a subject must not collide with: any country or currency, or a stop word.
-    reserved = {fold(_country_name(c)) for c in all_countries} | {fold(str(c.name)) for c in all_countries}
-    reserved |= {fold(c.name) for c in currencies} | set(_ENGLISH_WORDS)
+    reserved = {fold(_country_name(c)) for c in all_countries}
+    reserved |= {fold(str(c.name)) for c in all_countries}
+    reserved |= {fold(c.name) for c in currencies} | set(_ENGLISH_WORDS.split())
     name_counts = Counter(fold(str(s.name)) for s in pycountry.subdivisions)
     candidates: list[Country] = []
     national: list[Currency] = []
@@ -190,8 +196,15 @@ def load_factbook() -> FactBook:
                 others.append(name)
             continue
         candidates.append(country)
+    # "Guinea" inside "Papua New Guinea" would make mentions of one count for the other.
+    distinct = [
+        c
+        for c in candidates
+        if not any(o is not c and mentions(o.name, c.name) for o in candidates)
+    ]
+    others.extend(c.name for c in candidates if c not in distinct)
     return FactBook(
-        countries=tuple(candidates),
+        countries=tuple(distinct),
         other_country_names=tuple(others),
         national_currencies=tuple(sorted(set(national), key=lambda c: c.code)),
         pycountry_version=version("pycountry"),
@@ -217,7 +230,11 @@ def _candidate(
     official = getattr(raw, "official_name", None)
     if official is not None and (not is_clean_name(str(official)) or str(official) == name):
         official = None
-    kinds = Counter(str(s.type) for s in raw_subs if getattr(s, "parent_code", None) is None)
+    kinds = Counter(
+        str(s.type)  # type: ignore[attr-defined]
+        for s in raw_subs
+        if getattr(s, "parent_code", None) is None
+    )
     return Country(
         alpha2=str(raw.alpha_2),  # type: ignore[attr-defined]
         alpha3=str(raw.alpha_3),  # type: ignore[attr-defined]

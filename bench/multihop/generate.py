@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.multihop.corpus import build_corpus
 from bench.multihop.facts import load_factbook
 from bench.multihop.questions import build_questions
+from ontology.errors import InvalidInputError
 
 DEFAULT_SEED = 7
 DEFAULT_COUNTRIES = 60
@@ -36,7 +37,7 @@ def generate(
     subdivisions with clean names; ``countries`` is capped at that number.
     """
     if countries < 1:
-        raise ValueError("countries must be at least 1")
+        raise InvalidInputError("countries must be at least 1", countries=countries)
     book = load_factbook()
     rng = random.Random(seed)
     drawn = rng.sample(book.countries, min(countries, len(book.countries)))
@@ -46,7 +47,9 @@ def generate(
     return [dict(d) for d in corpus.docs], questions
 
 
-def summary(corpus: Sequence[dict[str, object]], questions: Sequence[dict[str, object]]) -> dict[str, object]:
+def summary(
+    corpus: Sequence[dict[str, object]], questions: Sequence[dict[str, object]]
+) -> dict[str, object]:
     """Counts for the manifest and the console."""
     hops = Counter(str(q["hops"]) for q in questions if q["answerable"])
     return {
@@ -80,8 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from importlib.metadata import version
 
     counts = summary(corpus, questions)
-    manifest = {"seed": args.seed, "countries": args.countries,
-                "pycountry": version("pycountry"), **counts}
+    manifest = {
+        "seed": args.seed,
+        "countries": args.countries,
+        "pycountry": version("pycountry"),
+        **counts,
+    }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(counts, indent=2))
     return 0

@@ -71,8 +71,19 @@ def _strs(value: object) -> list[str]:
 
 
 def _ordered(row: Row) -> Row:
-    keys = ("id", "question", "answer", "aliases", "supporting_docs", "hops", "answerable",
-            "requires_acl", "subject", "bridges", "kind")
+    keys = (
+        "id",
+        "question",
+        "answer",
+        "aliases",
+        "supporting_docs",
+        "hops",
+        "answerable",
+        "requires_acl",
+        "subject",
+        "bridges",
+        "kind",
+    )
     return {k: row[k] for k in keys}
 
 
@@ -144,87 +155,172 @@ def _country_rows(c: Country, ask: Ask, n: dict[str, str]) -> Iterator[Row]:
     cur = c.currency
     money, codes, sheet = money_doc(c), codes_doc(c), currency_doc(cur)
     country = [c.name, _country_aliases(c)]
-    yield _row("currency_of_country", ask(t.Q_CURRENCY_OF_COUNTRY, **n), cur.name, [cur.code],
-               [money], c.name)
+    yield _row(
+        "currency_of_country",
+        ask(t.Q_CURRENCY_OF_COUNTRY, **n),
+        cur.name,
+        [cur.code],
+        [money],
+        c.name,
+    )
     yield _row("alpha3_of_country", ask(t.Q_ALPHA3_OF_COUNTRY, **n), c.alpha3, [], [codes], c.name)
     if c.official:
-        yield _row("official_of_country", ask(t.Q_OFFICIAL_OF_COUNTRY, **n), c.official, [],
-                   [codes], c.name)
-    yield _row("numeric_of_currency", ask(t.Q_NUMERIC_OF_CURRENCY, **n), cur.numeric,
-               [], [sheet], cur.name)
-    yield _row("numeric_of_country", ask(t.Q_NUMERIC_OF_COUNTRY, **n), cur.numeric,
-               [], [money, sheet], c.name, [cur.name])
-    yield _row("alpha3_of_currency", ask(t.Q_ALPHA3_OF_CURRENCY, **n), c.alpha3, [],
-               [money, codes], cur.name, [c.name])
-    yield _row("country_of_numeric", ask(t.Q_COUNTRY_OF_NUMERIC, **n), c.name, country[1],
-               [sheet, money], cur.numeric, [cur.name])
-    yield _row("alpha3_of_numeric", ask(t.Q_ALPHA3_OF_NUMERIC, **n), c.alpha3, [],
-               [sheet, money, codes], cur.numeric, [cur.name, c.name])
+        yield _row(
+            "official_of_country",
+            ask(t.Q_OFFICIAL_OF_COUNTRY, **n),
+            c.official,
+            [],
+            [codes],
+            c.name,
+        )
+    yield _row(
+        "numeric_of_currency", ask(t.Q_NUMERIC_OF_CURRENCY, **n), cur.numeric, [], [sheet], cur.name
+    )
+    yield _row(
+        "numeric_of_country",
+        ask(t.Q_NUMERIC_OF_COUNTRY, **n),
+        cur.numeric,
+        [],
+        [money, sheet],
+        c.name,
+        [cur.name],
+    )
+    yield _row(
+        "alpha3_of_currency",
+        ask(t.Q_ALPHA3_OF_CURRENCY, **n),
+        c.alpha3,
+        [],
+        [money, codes],
+        cur.name,
+        [c.name],
+    )
+    yield _row(
+        "country_of_numeric",
+        ask(t.Q_COUNTRY_OF_NUMERIC, **n),
+        c.name,
+        country[1],
+        [sheet, money],
+        cur.numeric,
+        [cur.name],
+    )
+    yield _row(
+        "alpha3_of_numeric",
+        ask(t.Q_ALPHA3_OF_NUMERIC, **n),
+        c.alpha3,
+        [],
+        [sheet, money, codes],
+        cur.numeric,
+        [cur.name, c.name],
+    )
 
 
 def _top_rows(c: Country, s: Subdivision, ask: Ask) -> Iterator[Row]:
     cur = c.currency
     n = {"sub": s.name, "kind": s.kind}
     sub, money, codes = sub_doc(s), money_doc(c), codes_doc(c)
-    yield _row("country_of_top", ask(t.Q_COUNTRY_OF_TOP, **n), c.name, _country_aliases(c),
-               [sub], s.name)
-    yield _row("currency_of_top", ask(t.Q_CURRENCY_OF_TOP, **n), cur.name, [cur.code],
-               [sub, money], s.name, [c.name])
-    yield _row("alpha3_of_top", ask(t.Q_ALPHA3_OF_TOP, **n), c.alpha3, [], [sub, codes], s.name,
-               [c.name])
+    yield _row(
+        "country_of_top", ask(t.Q_COUNTRY_OF_TOP, **n), c.name, _country_aliases(c), [sub], s.name
+    )
+    yield _row(
+        "currency_of_top",
+        ask(t.Q_CURRENCY_OF_TOP, **n),
+        cur.name,
+        [cur.code],
+        [sub, money],
+        s.name,
+        [c.name],
+    )
+    yield _row(
+        "alpha3_of_top", ask(t.Q_ALPHA3_OF_TOP, **n), c.alpha3, [], [sub, codes], s.name, [c.name]
+    )
     if c.official:
-        yield _row("official_of_top", ask(t.Q_OFFICIAL_OF_TOP, **n), c.official, [],
-                   [sub, codes], s.name, [c.name])
-    yield _row("numeric_of_top", ask(t.Q_NUMERIC_OF_TOP, **n), cur.numeric,
-               [], [sub, money, currency_doc(cur)], s.name,
-               [c.name, cur.name])
+        yield _row(
+            "official_of_top",
+            ask(t.Q_OFFICIAL_OF_TOP, **n),
+            c.official,
+            [],
+            [sub, codes],
+            s.name,
+            [c.name],
+        )
+    yield _row(
+        "numeric_of_top",
+        ask(t.Q_NUMERIC_OF_TOP, **n),
+        cur.numeric,
+        [],
+        [sub, money, currency_doc(cur)],
+        s.name,
+        [c.name, cur.name],
+    )
 
 
 def _child_rows(c: Country, s: Subdivision, parent: Subdivision, ask: Ask) -> Iterator[Row]:
     n = {"sub": s.name, "kind": s.kind}
     child, up = sub_doc(s), sub_doc(parent)
     yield _row("parent_of_child", ask(t.Q_PARENT_OF_CHILD, **n), parent.name, [], [child], s.name)
-    yield _row("country_of_child", ask(t.Q_COUNTRY_OF_CHILD, **n), c.name, _country_aliases(c),
-               [child, up], s.name, [parent.name])
-    yield _row("currency_of_child", ask(t.Q_CURRENCY_OF_CHILD, **n), c.currency.name,
-               [c.currency.code], [child, up, money_doc(c)], s.name, [parent.name, c.name])
-    yield _row("alpha3_of_child", ask(t.Q_ALPHA3_OF_CHILD, **n), c.alpha3, [],
-               [child, up, codes_doc(c)], s.name, [parent.name, c.name])
+    yield _row(
+        "country_of_child",
+        ask(t.Q_COUNTRY_OF_CHILD, **n),
+        c.name,
+        _country_aliases(c),
+        [child, up],
+        s.name,
+        [parent.name],
+    )
+    yield _row(
+        "currency_of_child",
+        ask(t.Q_CURRENCY_OF_CHILD, **n),
+        c.currency.name,
+        [c.currency.code],
+        [child, up, money_doc(c)],
+        s.name,
+        [parent.name, c.name],
+    )
+    yield _row(
+        "alpha3_of_child",
+        ask(t.Q_ALPHA3_OF_CHILD, **n),
+        c.alpha3,
+        [],
+        [child, up, codes_doc(c)],
+        s.name,
+        [parent.name, c.name],
+    )
 
 
 def _unanswerable(book: FactBook, corpus: Corpus, rng: random.Random) -> list[Row]:
-    """Questions about countries, subdivisions and currency numbers absent from the corpus."""
+    """Questions about countries, subdivisions and currency numbers absent from the corpus.
+
+    Each pool lists its preferred subjects first (countries left out of the corpus and
+    their subdivisions); the fallbacks matter only when every candidate is in it.
+    """
     chosen = {c.alpha2 for c in corpus.countries}
     absent = [c for c in book.countries if c.alpha2 not in chosen]
-    # Countries like those in the corpus first; territories only when none are left.
-    absent_names = sorted(c.name for c in absent) or sorted(book.other_country_names)
+    picked = {s.code for subs in corpus.subdivisions.values() for s in subs}
     texts = [f"{d['title']}\n{d['text']}" for d in corpus.docs]
-    pools: dict[str, list[tuple[str, Sequence[str], dict[str, str], int]]] = {
-        "absent_country": [
-            (n, t.Q_CURRENCY_OF_COUNTRY, {"country": country_ref(n)}, 1)
-            for n in absent_names
-        ],
-        "absent_subdivision": [
-            (s.name, t.Q_CURRENCY_OF_TOP, {"sub": s.name, "kind": s.kind}, 2)
-            for c in absent
-            for s in c.top_level()
-        ],
-        "absent_numeric": [
-            (c.currency.numeric, t.Q_COUNTRY_OF_NUMERIC, {"num": c.currency.numeric}, 2)
-            for c in absent
-        ],
+    left_out = [s for c in corpus.countries for s in c.top_level() if s.code not in picked]
+    countries = [(c.name, {"country": country_ref(c.name)}) for c in absent]
+    territories = [(n, {"country": country_ref(n)}) for n in book.other_country_names]
+    subs = [(s.name, {"sub": s.name, "kind": s.kind}) for c in absent for s in c.top_level()]
+    spare_subs = [(s.name, {"sub": s.name, "kind": s.kind}) for s in left_out]
+    numbers = [(c.currency.numeric, {"num": c.currency.numeric}) for c in absent]
+    # kind -> (how many, hops, templates, subject pools in order of preference)
+    pools: dict[str, tuple[int, int, Sequence[str], list[list[tuple[str, dict[str, str]]]]]] = {
+        "absent_country": (8, 1, t.Q_CURRENCY_OF_COUNTRY, [countries, territories]),
+        "absent_subdivision": (8, 2, t.Q_CURRENCY_OF_TOP, [subs, spare_subs]),
+        "absent_numeric": (4, 2, t.Q_COUNTRY_OF_NUMERIC, [numbers]),
     }
-    rows: dict[str, list[Row]] = {}
-    share = {"absent_country": 8, "absent_subdivision": 8, "absent_numeric": 4}
-    for kind, pool in pools.items():
-        rng.shuffle(pool)
-        rows[kind] = []
-        for subject, templates, fill, hops in pool:
-            if len(rows[kind]) == share[kind]:
-                break
-            if any(mentions(x, subject) for x in texts):
-                continue
-            row = _row(kind, sentence(rng.choice(templates), **fill), "", [], [], subject)
-            row.update(hops=hops, answerable=False)
-            rows[kind].append(row)
-    return [r for kind in sorted(rows) for r in rows[kind]][:UNANSWERABLE]
+    rows: list[Row] = []
+    for kind, (share, hops, templates, tiers) in pools.items():
+        taken = 0
+        for tier in tiers:
+            rng.shuffle(tier)
+            for subject, fill in tier:
+                if taken == share:
+                    break
+                if any(mentions(x, subject) for x in texts):
+                    continue
+                row = _row(kind, sentence(rng.choice(templates), **fill), "", [], [], subject)
+                row.update(hops=hops, answerable=False)
+                rows.append(row)
+                taken += 1
+    return rows[:UNANSWERABLE]

@@ -43,7 +43,9 @@ CURRENCY_NEIGHBOURS = (
     "and the {next} ({ncode}).",
     "Its neighbours in the ISO 4217 code list are the {prev} ({pcode}) and the {next} ({ncode}).",
 )
-CURRENCY_FIRST = ("It heads the alphabetical ISO 4217 code list, followed by the {next} ({ncode}).",)
+CURRENCY_FIRST = (
+    "It heads the alphabetical ISO 4217 code list, followed by the {next} ({ncode}).",
+)
 CURRENCY_LAST = ("It closes the alphabetical ISO 4217 code list, after the {prev} ({pcode}).",)
 TOP_SUBDIVISION = (
     "{sub} is {a_kind} of {country}.",

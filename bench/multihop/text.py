@@ -27,7 +27,9 @@ def _whole_words(folded_name: str) -> re.Pattern[str]:
 
 
 _ARTICLE_WORDS = frozenset({"Republic", "Federation", "Kingdom", "Islands", "Emirates", "States"})
-_ARTICLE_NAMES = frozenset({"Bahamas", "Comoros", "Gambia", "Maldives", "Netherlands", "Philippines"})
+_ARTICLE_NAMES = frozenset(
+    {"Bahamas", "Comoros", "Gambia", "Maldives", "Netherlands", "Philippines"}
+)
 
 
 def country_ref(name: str) -> str:

@@ -88,6 +88,7 @@ class LinkResult:
     keys: Mapping[str, tuple[str, ...]]  # entity id -> keys
     renamed: frozenset[str]  # entity ids whose name should become the long form
     merges: tuple[tuple[str, str], ...] = ()  # (keep, gone): two known entities are one
+    new_ids: frozenset[str] = frozenset()  # entities no earlier document named
 
 
 @dataclass(slots=True)
@@ -119,6 +120,7 @@ def link_document(
     keys_of: dict[str, set[str]] = defaultdict(set)
     renamed: set[str] = set()
     merges: list[tuple[str, str]] = []
+    new_ids: set[str] = set()
     for group in groups:
         mentions = [analysis.mentions[i] for i in group.mentions]
         best = min(mentions, key=lambda m: (EXTRACTOR_RANK.get(m.extractor, 9), -len(m.surface)))
@@ -134,6 +136,7 @@ def link_document(
         else:
             entity_id = "e:" + slug(_canonical_key(group, long_forms))
             etype = _majority_type(mentions)
+            new_ids.add(entity_id)
         name = _display_name(mentions, long_forms)
         if normalise(name) in long_forms:
             renamed.add(entity_id)
@@ -162,6 +165,7 @@ def link_document(
         keys={k: tuple(sorted(v)) for k, v in keys_of.items()},
         renamed=frozenset(renamed),
         merges=tuple(merges),
+        new_ids=frozenset(new_ids),
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from graph.ingest.chunk import chunk_document
+from graph.ingest.dedupe import near_duplicates, remap
 from graph.ingest.link import KnownEntity, Registry, link_document
 from graph.ingest.load import LoadFailure
 from graph.ingest.relate import comentions, relate_document
@@ -33,6 +34,8 @@ class IngestOptions:
     batch_docs: int = 16
     chunk_target_chars: int = 800
     chunk_overlap_sentences: int = 1
+    entity_index: str = ""  # entity vector index for near-duplicate linking ("" = off)
+    similarity_threshold: float = 0.92
 
 
 @dataclass(slots=True)
@@ -97,7 +100,7 @@ def ingest(
                 graphs = _analyse(docs, ports, options, registry, report)
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(_embed_and_write, graphs, ports, report, progress)
+                pending = pool.submit(_embed_and_write, graphs, ports, options, report, progress)
             if pending is not None:
                 pending.result()
         finally:
@@ -144,6 +147,7 @@ class _Pending:
     keys: dict[str, tuple[str, ...]]
     renamed: frozenset[str]
     merges: tuple[tuple[str, str], ...]
+    new_ids: frozenset[str]
 
 
 def _analyse(docs: Sequence[SourceDocument], ports: Ports, options: IngestOptions,
@@ -170,7 +174,8 @@ def _analyse(docs: Sequence[SourceDocument], ports: Ports, options: IngestOption
         dg = DocumentGraph(doc=doc, chunks=tuple(chunks), entities=linked.entities,
                            mentions=linked.mentions, relations=relations,
                            comentions=comentions(linked.mentions, types))
-        out.append(_Pending(dg, dict(linked.keys), linked.renamed, linked.merges))
+        out.append(_Pending(dg, dict(linked.keys), linked.renamed, linked.merges,
+                            linked.new_ids))
     report.add_time("chunk_link_relate", time.perf_counter() - t0)
     return out
 
@@ -183,8 +188,8 @@ def _lookup(store: GraphStore) -> Callable[[Sequence[str]], list[KnownEntity]]:
     return lookup
 
 
-def _embed_and_write(items: Sequence[_Pending], ports: Ports, report: IngestReport,
-                     progress: Progress | None) -> None:
+def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOptions,
+                     report: IngestReport, progress: Progress | None) -> None:
     if not items:
         return
     t0 = time.perf_counter()
@@ -205,10 +210,22 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, report: IngestRepo
                              mentions=dg.mentions, relations=dg.relations,
                              comentions=dg.comentions, chunk_vectors=chunk_vectors,
                              entity_vectors=entity_vectors)
+        keys = p.keys
+        if options.entity_index:
+            mapping = near_duplicates(ports.store, index=options.entity_index,
+                                      entities=full.entities, vectors=entity_vectors,
+                                      candidates=p.new_ids,
+                                      threshold=options.similarity_threshold)
+            full = remap(full, mapping)
+            merged: dict[str, tuple[str, ...]] = {}
+            for k, v in keys.items():
+                target = mapping.get(k, k)
+                merged[target] = tuple(sorted({*merged.get(target, ()), *v}))
+            keys = merged
         try:
             version = write_document(ports.store, full, run_id=report.run_id,
                                      embedding_model=ports.embedder.model_id,
-                                     entity_keys=p.keys, renamed=p.renamed,
+                                     entity_keys=keys, renamed=p.renamed,
                                      merges=p.merges)
         except GraphUnavailable:
             raise

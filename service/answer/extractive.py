@@ -3,9 +3,10 @@
 Scoring of a source sentence for a question:
 
 * ``coverage`` = IDF-weighted share of the question's content words that the
-  sentence contains.  IDF is computed over all sentences of the sources, and
-  a question word that occurs in no sentence gets the highest weight, so a
-  question whose key terms the sources never mention scores low and abstains.
+  sentence contains.  IDF is ``log((n + 1) / (df + 1)) + 1`` over all sentences of the sources;
+  a question word that occurs in no sentence weighs ``missing_weight`` times
+  that, since a key term the evidence never mentions is the strongest sign
+  that the question is not answered there (such questions abstain).
 * ``+ rank_weight * score / max score`` of the sentence's source, to prefer
   better-retrieved evidence among similar sentences.
 
@@ -49,6 +50,7 @@ class ExtractiveGenerator:
     max_sentences: int = 3
     rank_weight: float = 0.1
     min_words: int = 3  # shorter sentences (headings, fragments) are not evidence
+    missing_weight: float = 2.0
     model_id: str = "extractive"
     kind: ClassVar[str] = "extractive"
     version: ClassVar[str] = "extractive_v1"
@@ -91,10 +93,14 @@ class ExtractiveGenerator:
             return False
         return len(tx.content_words(sentence)) >= self.min_words
 
-    @staticmethod
-    def _idf(qwords: set[str], stems: Sequence[set[str]]) -> dict[str, float]:
+    def _idf(self, qwords: set[str], stems: Sequence[set[str]]) -> dict[str, float]:
         n = len(stems)
-        return {w: math.log((n + 1) / (sum(w in s for s in stems) + 1)) + 1.0 for w in qwords}
+        weights = {}
+        for w in qwords:
+            df = sum(w in s for s in stems)
+            idf = math.log((n + 1) / (df + 1)) + 1.0
+            weights[w] = idf * self.missing_weight if df == 0 else idf
+        return weights
 
 
 def _cite(sentence: str, label: str) -> str:
