@@ -1,9 +1,16 @@
 // One hop of bounded expansion over typed relations whose evidence the
-// principal may read; a restricted fact is never a stepping stone.
+// principal may read; a restricted fact is never a stepping stone. At most
+// $per_node relations per entity, strongest first, so a hub cannot eat the budget.
 UNWIND $frontier AS id
-MATCH (e:Entity {id: id})-[r]-(n:Entity)
-WHERE type(r) IN $types AND any(g IN r.acl WHERE g IN $groups)
-  AND NOT n.type IN $skip_types
+MATCH (e:Entity {id: id})
+CALL (e) {
+  MATCH (e)-[r]-(n:Entity)
+  WHERE type(r) IN $types AND any(g IN r.acl WHERE g IN $groups)
+    AND NOT n.type IN $skip_types
+  RETURN r, n
+  ORDER BY r.confidence DESC, n.id, r.chunk_id, r.char_start
+  LIMIT $per_node
+}
 RETURN e.id AS src, n.id AS dst, type(r) AS type, startNode(r) = e AS forward,
        r.predicate AS lemma, r.chunk_id AS chunk_id, r.char_start AS char_start,
        r.char_end AS char_end, r.confidence AS confidence

@@ -9,6 +9,8 @@ Patterns, within one sentence (head -> tail, lemma):
             "NMI is subject to DORA"               -> "subject to" (copula dropped)
 ``appos``   "Jane Doe, the CFO of Acme Bank,"      Jane Doe -> Acme Bank, "cfo of"
 ``poss``    "Acme Bank's Watchfloor platform"      Acme Bank -> Watchfloor, "have"
+``attribute`` "Yemen's currency is the Yemeni Rial" Yemen -> Yemeni Rial, "currency";
+            also "The CEO of Acme is Jane Doe"     Acme -> Jane Doe, "ceo"
 
 A mention stands for its root token (the token of its span whose head lies
 outside it) and, when that root is a compound or modifier of a common noun
@@ -84,6 +86,9 @@ def _clause(verb: Token, add: _Adder) -> None:
             obj = verb.head if _is_relative(child, verb) else child  # "X, which Y owns"
             for s in subjects:
                 add(s, obj, verb_part, "copula" if copula else "svo")
+                if copula:  # "Yemen's currency is X": the owner of the attribute -> X
+                    for owner in _attribute_owners(s):
+                        add(owner, obj, s.lemma_.lower(), "attribute")
         elif child.dep_ == "agent":
             for _, agent in _prep_objects(verb, deps=("agent",)):
                 for s in passive:
@@ -100,6 +105,15 @@ def _clause(verb: Token, add: _Adder) -> None:
             for prep, obj in _prep_objects(comp):
                 for s in (*subjects, *passive):
                     add(s, obj, f"{base} {prep.lower_}", "prep")
+
+
+def _attribute_owners(noun: Token) -> list[Token]:
+    """Possessor or "of" object of a common-noun subject: "Yemen's currency"."""
+    if noun.pos_ != "NOUN":
+        return []
+    owners = [c for c in noun.children if c.dep_ == "poss"]
+    owners += [obj for prep, obj in _prep_objects(noun) if prep.lower_ == "of"]
+    return owners
 
 
 def _verb_lemma(verb: Token) -> str:

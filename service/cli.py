@@ -293,5 +293,14 @@ def demo() -> None:
                "scripts/neo4j-local env)")
 
 
+def _register_subcommands() -> None:
+    from service.cli_eval import eval_command
+
+    main.add_command(eval_command)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":
     main()

@@ -18,7 +18,8 @@ from ontology import Ontology
 
 GENERIC = "RELATED_TO"
 # How much a dependency pattern is trusted; a lemma the ontology knows adds BONUS.
-PATTERN_CONFIDENCE = {"svo": 0.75, "prep": 0.7, "copula": 0.7, "appos": 0.6, "poss": 0.5}
+PATTERN_CONFIDENCE = {"svo": 0.75, "prep": 0.7, "copula": 0.7, "attribute": 0.7, "appos": 0.6,
+                      "poss": 0.5}
 BONUS = 0.15
 MAX_COMENTION_ENTITIES = 25  # a chunk naming more entities than this adds no pairs
 SKIP_COMENTION_TYPES = frozenset({"Date", "Money"})

@@ -70,10 +70,14 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
     if mode is Mode.GRAPH:
         seeds = lists.get("vector", ())
         subgraph = timed("expand", lambda: expand(
-            store, question_entities=[e.entity_id for e in entities], seeds=seeds,
+            store, question_entities=entities, seeds=seeds, embedding=embedding,
             relation_types=sorted(ports.ontology.entity_relation_types), params=params))
         lists["graph"] = graph_hits(subgraph.chunk_scores, pool)
-    fused = timed("rank", lambda: rrf(lists, params.rrf_k))
+    # The graph list leads only when the question names something specific; a walk
+    # from "ISO" (in every document) carries no more signal than the searches.
+    specific = any(e.df <= params.specific_df for e in entities)
+    weights = {"graph": params.graph_weight if specific else 1.0}
+    fused = timed("rank", lambda: rrf(lists, params.rrf_k, weights))
     candidates = fused[: max(3 * params.k, 10)]
     evidence = {e.chunk_id for e in subgraph.edges} if subgraph else set()
     seed_chunks = {h.chunk_id for hits in lists.values() for h in hits[:5]}

@@ -1,7 +1,8 @@
 """Rank stage: reciprocal rank fusion of the lists the mode uses.
 
-``score(c) = sum over lists L containing c of 1 / (rrf_k + rank_L(c))`` with
-ranks from 1, the usual RRF (Cormack et al., 2009; k = 60).  It needs no score
+``score(c) = sum over lists L containing c of w_L / (rrf_k + rank_L(c))`` with
+ranks from 1: RRF (Cormack et al., 2009; k = 60), with a weight per list (the
+graph list counts double in graph mode, see RetrieveParams.graph_weight).  It needs no score
 calibration between cosine, BM25 and PageRank.  Ties break by chunk id, so the
 same inputs always give the same order.  Chunks of one document whose spans
 overlap by more than half of the shorter span keep only the better one (the
@@ -17,12 +18,14 @@ from graph.retrieve.types import Hit, RankedChunk
 Span = tuple[str, int, int]  # doc_id, char_start, char_end
 
 
-def rrf(lists: Mapping[str, Sequence[Hit]], rrf_k: int) -> list[RankedChunk]:
+def rrf(lists: Mapping[str, Sequence[Hit]], rrf_k: int,
+        weights: Mapping[str, float] | None = None) -> list[RankedChunk]:
     scores: dict[str, float] = {}
     found: dict[str, list[str]] = {}
     for name in sorted(lists):
+        w = (weights or {}).get(name, 1.0)
         for rank, hit in enumerate(lists[name], start=1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + w / (rrf_k + rank)
             found.setdefault(hit.chunk_id, []).append(name)
     order = sorted(scores, key=lambda c: (-scores[c], c))
     return [RankedChunk(c, scores[c], i, tuple(found[c])) for i, c in enumerate(order, start=1)]

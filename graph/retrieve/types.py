@@ -26,11 +26,17 @@ class RetrieveParams:
     groups: tuple[str, ...] = ("public",)
     seed_k: int = 20  # candidates per search list before fusion
     node_budget: int = 400  # relations fetched per hop, at most
+    per_node: int = 25  # relations followed from one entity, at most (hubs)
     chunks_per_entity: int = 20
     token_budget: int = 2000  # context size, ~4 characters a token
     link_threshold: float = 0.80  # entity-vector similarity for unmatched mentions
     ppr_alpha: float = 0.5  # PageRank damping (HippoRAG uses 0.5)
+    entity_mass: float = 0.8  # restart mass on question entities (the rest on seed chunks)
+    ppr_power: float = 1.0  # graph score = PageRank^ppr_power x cosine(question, chunk)^sim_power
+    sim_power: float = 1.0
     rrf_k: int = 60
+    graph_weight: float = 2.0  # weight of the graph list in the fusion (graph mode) ...
+    specific_df: int = 30  # ... when a question entity is this specific (else weight 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,7 @@ class QuestionEntity:
     type: str
     method: str  # "alias" | "vector"
     score: float = 1.0
+    df: int = 1  # readable chunks that mention it: the rarer, the more specific
 
 
 @dataclass(frozen=True, slots=True)

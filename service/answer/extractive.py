@@ -7,6 +7,9 @@ Scoring of a source sentence for a question:
   a question word that occurs in no sentence weighs ``missing_weight`` times
   that, since a key term the evidence never mentions is the strongest sign
   that the question is not answered there (such questions abstain).
+  Question words found only in the sentence before it (same source) count
+  ``context_weight`` (``The amount is ...`` after ``Invoice INV-4471 ...``);
+  such a sentence is emitted together with that predecessor.
 * ``+ rank_weight * score / max score`` of the sentence's source, to prefer
   better-retrieved evidence among similar sentences.
 
@@ -34,11 +37,19 @@ _FENCE = re.compile(r"^<<<(?:END )?UNTRUSTED")
 
 
 @dataclass(frozen=True, slots=True)
+class _Sentence:
+    order: int
+    source: Source
+    text: str
+    words: frozenset[str]
+    prev: int | None  # index of the previous usable sentence of the same source
+
+
+@dataclass(frozen=True, slots=True)
 class _Scored:
     score: float
-    order: int
-    label: str
-    sentence: str
+    sentence: _Sentence
+    needs_prev: bool  # part of its coverage came from the previous sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,7 @@ class ExtractiveGenerator:
     min_shared: int = 1
     max_sentences: int = 3
     rank_weight: float = 0.1
+    context_weight: float = 0.5  # question words only in the previous sentence count this much
     min_words: int = 3  # shorter sentences (headings, fragments) are not evidence
     missing_weight: float = 2.0
     model_id: str = "extractive"
@@ -58,42 +70,64 @@ class ExtractiveGenerator:
     def generate(self, question: str, sources: Sequence[Source]) -> str:
         """A cited answer of source sentences, or ``INSUFFICIENT_EVIDENCE``."""
         qwords = tx.content_words(question)
-        sentences = [
-            (src, " ".join(src.text[s:e].split()))
-            for src in sources
-            for s, e in tx.split_sentences(src.text)
-        ]
-        sentences = [(src, sent) for src, sent in sentences if self._usable(sent)]
+        sentences = self._sentences(sources)
         if not qwords or not sentences:
             return INSUFFICIENT
-        stems = [tx.content_words(sent) for _, sent in sentences]
-        idf = self._idf(qwords, stems)
+        idf = self._idf(qwords, [s.words for s in sentences])
+        total = sum(idf.values())
         best_score = max((s.score for s in sources), default=0.0)
         picked: dict[str, _Scored] = {}
-        for order, ((src, sent), words) in enumerate(zip(sentences, stems, strict=True)):
-            shared = qwords & words
-            coverage = sum(idf[w] for w in shared) / sum(idf.values())
-            if len(shared) < self.min_shared or coverage < self.min_coverage:
+        for sent in sentences:
+            own = qwords & sent.words
+            before = sentences[sent.prev].words if sent.prev is not None else frozenset()
+            context = (qwords & before) - own
+            coverage = (
+                sum(idf[w] for w in own) + self.context_weight * sum(idf[w] for w in context)
+            ) / total
+            if len(own) < self.min_shared or coverage < self.min_coverage:
                 continue
-            rank = src.score / best_score if best_score > 0 else 0.0
-            cand = _Scored(coverage + self.rank_weight * rank, order, src.label, sent)
-            key = sent.lower()  # overlapping chunks repeat sentences; keep the best copy
-            if key not in picked or (cand.score, -cand.order) > (
-                picked[key].score,
-                -picked[key].order,
-            ):
+            rank = sent.source.score / best_score if best_score > 0 else 0.0
+            cand = _Scored(coverage + self.rank_weight * rank, sent, bool(context))
+            key = sent.text.lower()  # overlapping chunks repeat sentences; keep the best copy
+            if key not in picked or cand.score > picked[key].score:
                 picked[key] = cand
         if not picked:
             return INSUFFICIENT
-        best = sorted(picked.values(), key=lambda c: (-c.score, c.order))[: self.max_sentences]
-        return " ".join(_cite(c.sentence, c.label) for c in best)
+        ranked = sorted(picked.values(), key=lambda c: (-c.score, c.sentence.order))
+        return " ".join(self._emit(ranked, sentences))
+
+    def _emit(self, ranked: Sequence[_Scored], sentences: Sequence[_Sentence]) -> list[str]:
+        """Best first; a sentence that leaned on its predecessor brings it along."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for cand in ranked:
+            chain = [cand.sentence]
+            if cand.needs_prev and cand.sentence.prev is not None:
+                chain.insert(0, sentences[cand.sentence.prev])
+            for sent in chain:
+                if sent.text.lower() not in seen and len(out) < self.max_sentences:
+                    seen.add(sent.text.lower())
+                    out.append(_cite(sent.text, sent.source.label))
+        return out
+
+    def _sentences(self, sources: Sequence[Source]) -> list[_Sentence]:
+        out: list[_Sentence] = []
+        for src in sources:
+            prev: int | None = None
+            for s, e in tx.split_sentences(src.text):
+                text = " ".join(src.text[s:e].split())
+                if not self._usable(text):
+                    continue
+                out.append(_Sentence(len(out), src, text, frozenset(tx.content_words(text)), prev))
+                prev = len(out) - 1
+        return out
 
     def _usable(self, sentence: str) -> bool:
         if _FENCE.match(sentence) or find_injections(sentence):
             return False
         return len(tx.content_words(sentence)) >= self.min_words
 
-    def _idf(self, qwords: set[str], stems: Sequence[set[str]]) -> dict[str, float]:
+    def _idf(self, qwords: set[str], stems: Sequence[frozenset[str]]) -> dict[str, float]:
         n = len(stems)
         weights = {}
         for w in qwords:

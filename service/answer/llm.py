@@ -10,7 +10,9 @@ model in ``[model, *fallbacks]`` gets ``1 + num_retries`` attempts for
 transient errors (timeouts, rate limits, 5xx, connection errors) with
 exponential backoff, and one attempt for permanent ones (auth, bad request,
 unknown model) before the next model is tried.  When every model failed,
-:class:`ontology.errors.GenerationError` lists what each attempt raised.
+:class:`ontology.errors.GenerationError` lists what each attempt raised (error
+class names only: provider messages may echo the prompt).  Exceptions that are
+not provider errors (bugs) propagate unchanged.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Completion:
     """A reply and the model that actually produced it (after fallbacks)."""
 
     text: str
-    model: str
+    model: str  # the litellm model string that answered: the primary or a fallback
 
 
 def _litellm() -> ModuleType:
@@ -118,6 +120,7 @@ class LiteLLMGenerator:
         """Reply and serving model; ``temperature``/``seed`` for sampled candidates."""
         litellm = _litellm()
         transient = tuple(getattr(litellm, name) for name in _TRANSIENT)
+        provider = _provider_errors(litellm)
         failures: list[str] = []
         for model in (self.model_id, *self.fallbacks):
             for attempt in range(self.num_retries + 1):
@@ -127,17 +130,17 @@ class LiteLLMGenerator:
                     )
                     text = response.choices[0].message.content
                 except transient as exc:
-                    failures.append(f"{model}#{attempt + 1}: {type(exc).__name__}")
+                    failures.append(_failure(model, attempt, exc))
                     if attempt < self.num_retries and self.retry_backoff_s > 0:
                         time.sleep(self.retry_backoff_s * 2**attempt)
                     continue
-                except Exception as exc:  # permanent for this model: try the next one
-                    failures.append(f"{model}#{attempt + 1}: {type(exc).__name__}")
+                except provider as exc:  # permanent for this model: try the next one
+                    failures.append(_failure(model, attempt, exc))
                     break
                 if not text or not str(text).strip():
                     failures.append(f"{model}#{attempt + 1}: empty reply")
                     break
-                return Completion(str(text), str(getattr(response, "model", None) or model))
+                return Completion(str(text), model)
         raise GenerationError(
             f"generation failed after {len(failures)} attempt(s): {'; '.join(failures)}",
             model=self.model_id,
@@ -168,6 +171,24 @@ class LiteLLMGenerator:
             kwargs["seed"] = seed
         kwargs.update(self.completion_kwargs)
         return kwargs
+
+
+def _provider_errors(litellm: ModuleType) -> tuple[type[Exception], ...]:
+    """Everything litellm raises for a failed call (its classes subclass openai's)."""
+    import openai
+
+    found = [
+        value
+        for value in vars(litellm.exceptions).values()
+        if isinstance(value, type)
+        and issubclass(value, Exception)
+        and not issubclass(value, Warning)
+    ]
+    return (openai.OpenAIError, *found)
+
+
+def _failure(model: str, attempt: int, exc: Exception) -> str:
+    return f"{model}#{attempt + 1}: {type(exc).__name__}"
 
 
 def _provider(model: str) -> str:

@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 from graph.ports import LLM, Embedder
 from service.answer.confidence import confidence
 from service.answer.extractive import ExtractiveGenerator
+from service.answer.llm import Completion
 from service.answer.post_guards import Thresholds, Verification, check
 from service.answer.pre_guards import (
     quarantine_injections,
@@ -62,7 +63,7 @@ class SamplingLLM(Protocol):
         max_tokens: int,
         temperature: float | None = None,
         seed: int | None = None,
-    ) -> object: ...
+    ) -> Completion: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,19 +195,14 @@ def _drafts(
 ) -> list[tuple[str, str]]:
     """``n`` replies: the first at the generator's own temperature, the rest sampled."""
     if isinstance(generator, SamplingLLM):
-        out = []
+        out: list[tuple[str, str]] = []
         for i in range(n):
             temperature = None if i == 0 else policy.sample_temperature
             seed = None if i == 0 else i
             reply = generator.generate(
                 messages, max_tokens=policy.max_tokens, temperature=temperature, seed=seed
             )
-            out.append(
-                (
-                    str(getattr(reply, "text", reply)),
-                    str(getattr(reply, "model", generator.model_id)),
-                )
-            )
+            out.append((reply.text, reply.model))
         return out
     # a plain LLM cannot be asked to sample: ask once per candidate anyway
     return [
