@@ -47,9 +47,9 @@ class Neo4jStore:
             self._driver = neo4j.GraphDatabase.driver(
                 uri,
                 auth=(user, password),
-                connection_timeout=5.0,
+                connection_timeout=3.0,
                 connection_acquisition_timeout=10.0,
-                max_transaction_retry_time=10.0,
+                max_transaction_retry_time=3.0,
                 notifications_min_severity="OFF",
             )
 

@@ -241,6 +241,39 @@ def retrieve(question: str, mode: str, k: int, hops: int, groups: str | None,
                 click.echo("    path: " + describe_path(p.as_dict()))
 
 
+@main.command()
+@click.argument("question")
+@click.option("--mode", type=MODES, default="graph", show_default=True)
+@click.option("--k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--groups", help="ACL groups of the caller, comma separated (public is implied).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
+@one_line_errors
+def ask(question: str, mode: str, k: int, groups: str | None, as_json: bool) -> None:
+    """Answer QUESTION from the graph's evidence, every sentence cited and checked."""
+    from graph.retrieve.types import Mode, RetrieveParams
+    from service.qa import ask as run_ask
+
+    settings = Settings.from_env()
+    svc = Services.from_settings(settings)
+    try:
+        result = run_ask(question, svc, RetrieveParams(k=k, mode=Mode(mode),
+                                                       groups=split_groups(groups, settings)))
+    finally:
+        svc.close()
+    body = result.as_dict()
+    if as_json:
+        echo_json(body)
+        return
+    click.echo(body["answer"])
+    if body["abstained"]:
+        click.echo(f"(abstained: {body['reason']})")
+    for c in body["citations"]:
+        click.echo(f"  [{c['source']}] {c['doc_id']} {c['char_start']}-{c['char_end']}: "
+                   f"{c['quote']!r}")
+    click.echo(f"confidence {body['confidence']:.2f} · generator {body['generator']} "
+               f"({body['model']}) · prompt {body['prompt_version']}")
+
+
 def describe_path(path: dict[str, Any]) -> str:
     parts = []
     for s in path["steps"]:
@@ -295,8 +328,11 @@ def demo() -> None:
 
 def _register_subcommands() -> None:
     from service.cli_eval import eval_command
+    from service.cli_service import keys, serve
 
     main.add_command(eval_command)
+    main.add_command(keys)
+    main.add_command(serve)
 
 
 _register_subcommands()

@@ -58,6 +58,17 @@ def build_extractor(settings: Settings, ontology: Ontology):  # type: ignore[no-
                           batch_size=settings.spacy_batch_size)
 
 
+def build_generator(settings: Settings):  # type: ignore[no-untyped-def]
+    """litellm when a model is configured, else the offline extractive generator."""
+    if settings.llm_model:
+        from service.answer.llm import LiteLLMGenerator
+
+        return LiteLLMGenerator.from_settings(settings)
+    from service.answer import ExtractiveGenerator
+
+    return ExtractiveGenerator()
+
+
 @dataclass
 class Services:
     """The adapters of one app or CLI run; models load on first use."""
@@ -67,10 +78,12 @@ class Services:
     ontology: Ontology
     embedder: Lazy[SentenceTransformerEmbedder] = field(init=False)
     extractor: Lazy = field(init=False)  # type: ignore[type-arg]
+    generator: Lazy = field(init=False)  # type: ignore[type-arg]
 
     def __post_init__(self) -> None:
         self.embedder = Lazy(lambda: build_embedder(self.settings))
         self.extractor = Lazy(lambda: build_extractor(self.settings, self.ontology))
+        self.generator = Lazy(lambda: build_generator(self.settings))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

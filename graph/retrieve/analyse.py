@@ -77,5 +77,12 @@ def analyse_question(
         if hit is not None and hit.entity_id not in linked:
             linked[hit.entity_id] = QuestionEntity(s, hit.entity_id, hit.name, hit.type,
                                                    hit.method, hit.score, hit.df)
+    residual = question
+    for q in linked.values():
+        residual = residual.replace(q.surface, " ")
+    residual = " ".join(residual.split())
+    relation_vec = (embedder.embed([residual])[0] if residual != question and residual
+                    else vectors[0])
     return QuestionAnalysis(question=question, embedding=vectors[0],
-                            entities=tuple(linked.values()), lucene=lucene_terms(question))
+                            entities=tuple(linked.values()), lucene=lucene_terms(question),
+                            relation_embedding=relation_vec)

@@ -1,17 +1,19 @@
-"""Expand stage: bounded k-hop traversal, then personalized PageRank.
+"""Expand stage: bounded k-hop traversal, bridge entities, personalized PageRank.
 
-From the question's entities (and the entities the best seed chunks mention)
-we walk up to ``hops`` relation hops over relations whose evidence the
-principal may read: at most ``per_node`` relations from one entity and
-``node_budget`` a hop.  The walked entities, the chunks that mention them
-(the ``chunks_per_entity`` most like the question) and the seed chunks form a
-small undirected graph on which networkx runs personalized PageRank
-(HippoRAG's idea).  The restart mass sits on the question's entities, each
-weighted by its *specificity* 1/df (an entity a few chunks mention says more
-than one all chunks mention), and, less, on the seed chunks by score.  A
-chunk's graph score is its PageRank mass times its cosine similarity to the
-question raised to ``sim_power``: the graph proposes what is connected, the
-question's meaning picks among the neighbours of a hub.
+1. **Walk.** From the question's entities (and the entities of the best seed
+   chunks) up to ``hops`` relation hops over relations whose evidence the
+   principal may read: at most ``per_node`` relations from one entity and
+   ``node_budget`` a hop.
+2. **Bridges.** The chunks that name a question entity (the *direct* chunks)
+   mention other entities; those, and the question entities' relation
+   neighbours, are *bridge* entities.  Chunks that mention a bridge but not
+   the question's entity are what plain search misses (the 2-hop answer), and
+   they are ranked by their similarity to the question: the ``bridge`` list.
+3. **PageRank.** Entities, the chunks that mention them and the seed chunks
+   form a small undirected graph; networkx runs personalized PageRank
+   (HippoRAG's idea) restarting at the question's entities, each weighted by
+   its specificity 1/df, and, less, at the seed chunks.  A chunk's graph score
+   is its PageRank mass times its cosine similarity to the question.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from graph.ports import GraphStore
 from graph.retrieve.types import Edge, Hit, QuestionEntity, RetrieveParams, Subgraph
 
 SEED_ENTITY_CHUNKS = 5  # seed chunks whose entities also start the walk
+DIRECT_CHUNKS = 3  # direct chunks whose other entities become bridges
+MAX_BRIDGE_DF = 50  # an entity in more chunks than this bridges nothing in particular
 
 Mention = tuple[str, str, int, int]  # entity_id, chunk_id, char_start, char_end
 
@@ -39,18 +43,83 @@ def expand(
     embedding: npt.NDArray[np.float32],
     relation_types: Sequence[str],
     params: RetrieveParams,
+    relation_embedding: npt.NDArray[np.float32] | None = None,
 ) -> Subgraph:
     groups = list(params.groups)
     skip = sorted(VALUE_TYPES)
-    seed_ids = [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]]
-    start = list(dict.fromkeys(q.entity_id for q in question_entities))
-    if seed_ids:
-        rows = store.read("retrieve_seed_chunk_entities", {
-            "chunk_ids": seed_ids, "groups": groups, "skip_types": skip})
-        start += [r["entity_id"] for r in rows if r["entity_id"] not in start]
+    q_ids = list(dict.fromkeys(q.entity_id for q in question_entities))
+    seed_rows = _chunk_entities(store, [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]],
+                                groups, skip)
+    start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
+    edges = _walk(store, start, relation_types, groups, skip, params)
+    mentions, sims = _entity_chunks(store, sorted({*start, *(e.dst for e in edges)}),
+                                    embedding, groups, params)
+    # Bridges: entities of the best direct chunks, and relation neighbours of the question.
+    q_set = set(q_ids)
+    direct = {c for e, c, _, _ in mentions if e in q_set}
+    top_direct = sorted(direct, key=lambda c: (-sims.get(c, 0.0), c))[:DIRECT_CHUNKS]
+    if not q_ids:
+        top_direct = [h.chunk_id for h in seeds[:DIRECT_CHUNKS]]
+        direct = set(top_direct)
+    known = {(e, c) for e, c, _, _ in mentions}
+    bridge_rows = _chunk_entities(store, [c for c in top_direct if c not in
+                                          {r["chunk_id"] for r in seed_rows}], groups, skip)
+    for r in (*seed_rows, *bridge_rows):  # the direct chunks' own mentions, for the paths
+        if (r["entity_id"], r["chunk_id"]) not in known and r["chunk_id"] in top_direct:
+            mentions.append((r["entity_id"], r["chunk_id"], r["char_start"], r["char_end"]))
+    # A bridge's weight: 1 when a stated relation joins it to the question's entity,
+    # 0.5 when they only share a direct chunk.
+    weight: dict[str, float] = {}
+    for r in (*seed_rows, *bridge_rows):
+        if r["chunk_id"] in top_direct and r["df"] <= MAX_BRIDGE_DF:
+            weight[r["entity_id"]] = 0.5
+    for e in edges:
+        if e.src in q_set:
+            weight[e.dst] = 1.0
+    bridges = set(weight) - q_set
+    have = {e for e, _, _, _ in mentions}
+    more, more_sims = _entity_chunks(store, sorted(bridges - have), embedding, groups, params)
+    mentions += more
+    sims.update(more_sims)
+    candidates = sorted({c for e, c, _, _ in mentions if e in bridges and c not in direct})
+    rel_sims = _similarities(store, candidates, relation_embedding
+                             if relation_embedding is not None else embedding, groups)
+    bridge_scores: dict[str, float] = {}
+    for e, c, _, _ in mentions:
+        if e in bridges and c not in direct:
+            score = max(rel_sims.get(c, 0.0), 0.0) ** params.bridge_sim_power * weight[e]
+            bridge_scores[c] = max(bridge_scores.get(c, 0.0), score)
+
+    restart = restart_vector(question_entities, seeds, params.entity_mass)
+    ranks = personalized_pagerank(edges, mentions, seeds, restart, params.ppr_alpha)
+    scores = {c: m ** params.ppr_power * max(sims.get(c, 0.0), 0.0) ** params.sim_power
+              for c, m in ranks.items() if m > 0}
+    return Subgraph(edges=tuple(edges), mentions=tuple(mentions), chunk_scores=scores,
+                    bridge_scores=bridge_scores)
+
+
+def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[str],
+                    skip: list[str]) -> list[dict]:  # type: ignore[type-arg]
+    if not chunk_ids:
+        return []
+    return store.read("retrieve_chunk_entities", {
+        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip})
+
+
+def _similarities(store: GraphStore, chunk_ids: Sequence[str],
+                  embedding: npt.NDArray[np.float32], groups: list[str]) -> dict[str, float]:
+    if not chunk_ids:
+        return {}
+    rows = store.read("retrieve_chunk_similarity", {
+        "ids": list(chunk_ids), "embedding": embedding.tolist(), "groups": groups})
+    return {r["id"]: float(r["sim"]) for r in rows}
+
+
+def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str],
+          groups: list[str], skip: list[str], params: RetrieveParams) -> list[Edge]:
     edges: list[Edge] = []
     seen = set(start)
-    frontier = start
+    frontier = list(start)
     for _ in range(params.hops):
         if not frontier:
             break
@@ -66,22 +135,23 @@ def expand(
                 seen.add(r["dst"])
                 nxt.append(r["dst"])
         frontier = nxt
+    return edges
+
+
+def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
+                   embedding: npt.NDArray[np.float32], groups: list[str],
+                   params: RetrieveParams) -> tuple[list[Mention], dict[str, float]]:
     mentions: list[Mention] = []
     sims: dict[str, float] = {}
-    if seen:
-        for r in store.read("retrieve_entity_chunks", {
-                "entity_ids": sorted(seen), "groups": groups, "embedding": embedding.tolist(),
-                "per_entity": params.chunks_per_entity}):
-            mentions.append((r["entity_id"], r["chunk_id"], int(r["char_start"]),
-                             int(r["char_end"])))
-            sims[r["chunk_id"]] = float(r["sim"])
-    restart = restart_vector(question_entities, seeds, params.entity_mass)
-    ranks = personalized_pagerank(edges, mentions, seeds, restart, params.ppr_alpha)
-    for h in seeds:
-        sims.setdefault(h.chunk_id, 0.0)
-    scores = {c: m ** params.ppr_power * max(sims.get(c, 0.0), 0.0) ** params.sim_power
-              for c, m in ranks.items() if m > 0}
-    return Subgraph(edges=tuple(edges), mentions=tuple(mentions), chunk_scores=scores)
+    if not entity_ids:
+        return mentions, sims
+    for r in store.read("retrieve_entity_chunks", {
+            "entity_ids": list(entity_ids), "groups": groups, "embedding": embedding.tolist(),
+            "per_entity": params.chunks_per_entity}):
+        mentions.append((r["entity_id"], r["chunk_id"], int(r["char_start"]),
+                         int(r["char_end"])))
+        sims[r["chunk_id"]] = float(r["sim"])
+    return mentions, sims
 
 
 def restart_vector(question_entities: Sequence[QuestionEntity], seeds: Sequence[Hit],
@@ -133,6 +203,7 @@ def personalized_pagerank(
     ordered.add_nodes_from(sorted(g.nodes))
     ordered.add_weighted_edges_from(sorted((min(u, v), max(u, v), d["weight"])
                                            for u, v, d in g.edges(data=True)))
+    # Starting from the restart vector (not uniform) keeps unreachable chunks at exactly 0.
     ranks = nx.pagerank(ordered, alpha=alpha, personalization=dict(restart), weight="weight",
-                        tol=1e-10, max_iter=200)
+                        tol=1e-10, max_iter=200, nstart=dict(restart))
     return {n: s for n, s in ranks.items() if n.startswith("c:")}

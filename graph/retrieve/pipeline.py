@@ -11,7 +11,7 @@ from graph.ports import Embedder, EntityExtractor, GraphStore
 from graph.retrieve.analyse import analyse_question, lucene_terms
 from graph.retrieve.assemble import assemble
 from graph.retrieve.expand import expand
-from graph.retrieve.rank import drop_overlaps, graph_hits, rrf
+from graph.retrieve.rank import drop_overlaps, graph_hits, interleave, rrf
 from graph.retrieve.types import Hit, Mode, Retrieval, RetrieveParams, Subgraph
 from graph.retrieve.seed import fulltext_seeds, vector_seeds
 from graph.schema import IndexNames
@@ -55,6 +55,7 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
             question, extractor=ports.extractor, embedder=ports.embedder, store=store,
             names=names, groups=groups, threshold=params.link_threshold))
         embedding, lucene, entities = qa.embedding, qa.lucene, qa.entities
+        relation_embedding = qa.relation_embedding
     else:
         embedding = (timed("analyse", lambda: ports.embedder.embed([question])[0])
                      if mode is not Mode.FULLTEXT else None)
@@ -71,13 +72,18 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         seeds = lists.get("vector", ())
         subgraph = timed("expand", lambda: expand(
             store, question_entities=entities, seeds=seeds, embedding=embedding,
-            relation_types=sorted(ports.ontology.entity_relation_types), params=params))
-        lists["graph"] = graph_hits(subgraph.chunk_scores, pool)
+            relation_types=sorted(ports.ontology.entity_relation_types), params=params,
+            relation_embedding=relation_embedding))
+        lists["graph"] = graph_hits(subgraph.chunk_scores, pool, params.graph_min_ratio)
     # The graph list leads only when the question names something specific; a walk
     # from "ISO" (in every document) carries no more signal than the searches.
     specific = any(e.df <= params.specific_df for e in entities)
-    weights = {"graph": params.graph_weight if specific else 1.0}
+    weights = {"graph": params.graph_weight if specific else 1.0,
+               "fulltext": params.fulltext_weight if mode is Mode.GRAPH else 1.0}
     fused = timed("rank", lambda: rrf(lists, params.rrf_k, weights))
+    if subgraph is not None and specific and params.hops > 0:
+        bridge = graph_hits(subgraph.bridge_scores, pool)
+        fused = interleave(fused, bridge, params.rrf_k)
     candidates = fused[: max(3 * params.k, 10)]
     evidence = {e.chunk_id for e in subgraph.edges} if subgraph else set()
     seed_chunks = {h.chunk_id for hits in lists.values() for h in hits[:5]}

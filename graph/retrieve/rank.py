@@ -31,9 +31,12 @@ def rrf(lists: Mapping[str, Sequence[Hit]], rrf_k: int,
     return [RankedChunk(c, scores[c], i, tuple(found[c])) for i, c in enumerate(order, start=1)]
 
 
-def graph_hits(chunk_scores: Mapping[str, float], limit: int) -> tuple[Hit, ...]:
+def graph_hits(chunk_scores: Mapping[str, float], limit: int,
+               min_ratio: float = 0.0) -> tuple[Hit, ...]:
+    """The best-scored chunks; those under ``min_ratio`` of the best are noise, not hits."""
     order = sorted(chunk_scores, key=lambda c: (-chunk_scores[c], c))[:limit]
-    return tuple(Hit(c, chunk_scores[c]) for c in order if chunk_scores[c] > 0)
+    floor = max(chunk_scores.values(), default=0.0) * min_ratio
+    return tuple(Hit(c, chunk_scores[c]) for c in order if chunk_scores[c] > max(floor, 0.0))
 
 
 def drop_overlaps(ranked: Sequence[RankedChunk], spans: Mapping[str, Span]) -> list[RankedChunk]:
@@ -56,3 +59,36 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> float:
     inter = min(a1, b1) - max(a0, b0)
     shorter = min(a1 - a0, b1 - b0)
     return inter / shorter if inter > 0 and shorter > 0 else 0.0
+
+
+def interleave(primary: Sequence[RankedChunk], secondary: Sequence[Hit], rrf_k: int,
+               name: str = "bridge") -> list[RankedChunk]:
+    """Alternate the fused list with the bridge list (hop-aware fusion).
+
+    Slot 1 goes to the best fused chunk (what the question names), slot 2 to the
+    best chunk one bridge away (what it does not name), and so on; a chunk
+    already placed is skipped.  Each keeps a rank-based score, 1 / (rrf_k + slot).
+    """
+    out: list[RankedChunk] = []
+    placed: set[str] = set()
+    found = {r.chunk_id: r.sources for r in primary}
+    a, b = list(primary), [h.chunk_id for h in secondary]
+    i = j = 0
+    while i < len(a) or j < len(b):
+        for take_primary in (True, False):
+            if take_primary:
+                while i < len(a) and a[i].chunk_id in placed:
+                    i += 1
+                if i >= len(a):
+                    continue
+                cid, i = a[i].chunk_id, i + 1
+            else:
+                while j < len(b) and b[j] in placed:
+                    j += 1
+                if j >= len(b):
+                    continue
+                cid, j = b[j], j + 1
+            placed.add(cid)
+            sources = tuple(sorted({*found.get(cid, ()), *(() if take_primary else (name,))}))
+            out.append(RankedChunk(cid, 1.0 / (rrf_k + len(out) + 1), len(out) + 1, sources))
+    return out

@@ -33,9 +33,12 @@ class RetrieveParams:
     ppr_alpha: float = 0.5  # PageRank damping (HippoRAG uses 0.5)
     entity_mass: float = 0.8  # restart mass on question entities (the rest on seed chunks)
     ppr_power: float = 1.0  # graph score = PageRank^ppr_power x cosine(question, chunk)^sim_power
-    sim_power: float = 1.0
+    sim_power: float = 0.0
+    bridge_sim_power: float = 3.0  # bridge score = cosine(question sans names, chunk)^p x weight
     rrf_k: int = 60
-    graph_weight: float = 2.0  # weight of the graph list in the fusion (graph mode) ...
+    graph_weight: float = 2.0  # weight of the graph lists in the fusion (graph mode) ...
+    fulltext_weight: float = 0.5  # BM25 rewards the question's wording; in graph mode, less
+    graph_min_ratio: float = 0.05  # graph hits under this share of the best are dropped
     specific_df: int = 30  # ... when a question entity is this specific (else weight 1)
 
 
@@ -56,6 +59,9 @@ class QuestionAnalysis:
     embedding: npt.NDArray[np.float32] = field(repr=False)
     entities: tuple[QuestionEntity, ...]
     lucene: str  # the question as a safe fulltext query
+    # The question without the names it links: what a chunk one bridge away, which
+    # cannot name them, should be similar to.
+    relation_embedding: npt.NDArray[np.float32] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,8 @@ class Edge:
 class Subgraph:
     edges: tuple[Edge, ...]
     mentions: tuple[tuple[str, str, int, int], ...]  # (entity_id, chunk_id, start, end)
-    chunk_scores: dict[str, float]  # personalized PageRank mass of each chunk
+    chunk_scores: dict[str, float]  # personalized PageRank (x similarity) of each chunk
+    bridge_scores: dict[str, float] = field(default_factory=dict)  # one bridge entity away
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,148 @@
+"""Ingestion throughput: the whole pipeline into Neo4j against its physical limits.
+
+    python -m bench.ingest [--docs N] [--out bench/reports/ingest.json]
+
+Corpus: the Free On-line Dictionary of Computing from Debian's ``dict-foldoc``
+(real public-domain text, ~15k entries; ``apt-get install dict-foldoc``), or,
+where it is not installed, the multi-hop ISO benchmark corpus.  One run measures
+on the same documents, in this order, with models loaded and warmed first:
+
+(c) spaCy analysis alone (NER, parser, ruler: the extract stage), chunks/s;
+(b) embedding alone of the same chunks, chunks/s;
+(a) the whole pipeline into a clean Neo4j (load, chunk, extract, link, relate,
+    embed chunks and entities, write), chunks/s.
+
+It prints ``a / min(b, c)``: 1.0 would mean ingestion costs no more than its
+slowest unavoidable stage.  The Neo4j used is the ``bench`` instance of
+``scripts/neo4j-local`` (or ``NEO4J_URI``); it is emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDOC = Path("/usr/share/dictd/foldoc.dict.dz")
+FOLDOC_INDEX = Path("/usr/share/dictd/foldoc.index")
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _b64(s: str) -> int:
+    n = 0
+    for ch in s:
+        n = n * 64 + _B64.index(ch)
+    return n
+
+
+def foldoc_documents(limit: int) -> list[dict[str, object]]:
+    """FOLDOC entries with some body, in index order, as corpus lines."""
+    data = gzip.decompress(FOLDOC.read_bytes())
+    docs: list[dict[str, object]] = []
+    for line in FOLDOC_INDEX.read_text(encoding="utf-8").splitlines():
+        head, off, size = line.split("\t")
+        if head.startswith("00-database") or not re.match(r"^[A-Za-z]", head):
+            continue
+        body = data[_b64(off):_b64(off) + _b64(size)].decode("utf-8", "replace")
+        text = re.sub(r"[{}]", "", " ".join(body.split("\n", 1)[-1].split()))
+        if len(text) < 600:
+            continue
+        docs.append({"id": f"foldoc/{len(docs):05d}", "title": head, "text": text,
+                     "uri": f"dict://foldoc/{head}", "acl": ["public"]})
+        if len(docs) >= limit:
+            break
+    return docs
+
+
+def multihop_documents(limit: int) -> list[dict[str, object]]:
+    from bench.multihop.generate import generate
+
+    corpus, _ = generate(seed=7, countries=200)
+    return corpus[:limit]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=900, help="documents to ingest")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "reports" / "ingest.json"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("KGRAG_NEO4J_INSTANCE", "bench")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if not os.environ.get("NEO4J_URI"):
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "neo4j-local"), "start",
+                        "--instance", os.environ["KGRAG_NEO4J_INSTANCE"]], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    from graph.ingest.chunk import chunk_document
+    from graph.ingest.load import document_from_mapping
+    from graph.ingest.pipeline import ingest
+    from graph.schema import init_schema, reset_database
+    from service.cli import ingest_options, ingest_ports
+    from service.settings import Settings
+    from service.wiring import Services
+
+    source = "foldoc" if FOLDOC.exists() else "multihop-iso"
+    rows = foldoc_documents(args.docs) if source == "foldoc" else multihop_documents(args.docs)
+    docs = [document_from_mapping(r, source=f"{source}:{r['id']}", default_acl=("public",))
+            for r in rows]
+    svc = Services.from_settings(Settings.from_env())
+    extractor, embedder = svc.extractor.get(), svc.embedder.get()
+    extractor.analyse([d.text for d in docs[:8]])  # warm both models
+    embedder.embed([d.text[:500] for d in docs[:8]])
+    settings = svc.settings
+
+    t0 = time.perf_counter()
+    analyses = extractor.analyse([d.text for d in docs])
+    t_nlp = time.perf_counter() - t0
+    chunks = [c for d, a in zip(docs, analyses, strict=True)
+              for c in chunk_document(d, a.sentences, target_chars=settings.chunk_target_chars,
+                                      overlap_sentences=settings.chunk_overlap_sentences)]
+    n_chunks = len(chunks)
+    t0 = time.perf_counter()
+    embedder.embed([c.text for c in chunks])
+    t_embed = time.perf_counter() - t0
+
+    reset_database(svc.store)
+    init_schema(svc.store, names=svc.index_names(), dimension=embedder.dimension,
+                ontology=svc.ontology)
+    t0 = time.perf_counter()
+    report = ingest(docs, ingest_ports(svc), ingest_options(svc))
+    t_full = time.perf_counter() - t0
+    svc.close()
+
+    nlp_cps, embed_cps, full_cps = n_chunks / t_nlp, n_chunks / t_embed, report.chunks / t_full
+    bound = min(nlp_cps, embed_cps)
+    result = {
+        "corpus": source, "documents": len(docs), "chunks": n_chunks,
+        "chars": sum(len(d.text) for d in docs),
+        "nlp_only": {"seconds": round(t_nlp, 2), "chunks_per_s": round(nlp_cps, 1)},
+        "embedding_only": {"seconds": round(t_embed, 2), "chunks_per_s": round(embed_cps, 1)},
+        "full_pipeline": {"seconds": round(t_full, 2), "chunks_per_s": round(full_cps, 1),
+                          "stages_s": report.timings_s, "entities": report.entities,
+                          "relations": report.relations, "failed": len(report.failed)},
+        "ratio_full_to_bound": round(full_cps / bound, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpus": os.cpu_count(),
+        "models": {"embedding": embedder.model_id, "spacy": extractor.model_id},
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"corpus {source}: {len(docs)} documents, {n_chunks} chunks")
+    print(f"(c) NLP only        {nlp_cps:7.1f} chunks/s  ({t_nlp:.1f} s)")
+    print(f"(b) embedding only  {embed_cps:7.1f} chunks/s  ({t_embed:.1f} s)")
+    print(f"(a) full pipeline   {full_cps:7.1f} chunks/s  ({t_full:.1f} s)")
+    print(f"a / min(b, c) = {full_cps / bound:.2f}   peak RSS {result['peak_rss_mib']} MiB")
+    print(f"report: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Retrieval latency at 1k / 10k / 100k chunks (graph mode, in-process, warm).
+
+    python -m bench.retrieve [--sizes 1000,10000] [--questions 100]
+
+The graph holds the real multi-hop ISO benchmark (ingested by the pipeline,
+real embeddings), grown to each size with synthetic filler documents written
+through the same write stage: sentence-like text, random unit vectors,
+entities drawn with a Zipf law (so there are hubs), mentions and relations.
+Questions are the benchmark's; timings exclude model loading (everything is
+warmed first) and include every Neo4j round trip, spaCy and the embedder.
+The Neo4j used is the ``bench`` instance of ``scripts/neo4j-local``; it is
+emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = ("system service data policy control audit risk vendor contract incident report "
+         "platform network access review payment record customer claim ledger process team "
+         "owner release change backup storage region supplier invoice schedule quarter "
+         "security privacy compliance model cluster queue archive portal gateway").split()
+
+
+def filler_graphs(n_chunks: int, dim: int, seed: int, start: int):  # type: ignore[no-untyped-def]
+    """Synthetic DocumentGraphs of 10 chunks each (deterministic for a seed)."""
+    from graph.model import (
+        ChunkDraft,
+        DocumentGraph,
+        EntityDraft,
+        LinkedMention,
+        RelationDraft,
+        SourceDocument,
+    )
+
+    rng = np.random.default_rng(seed)
+    per_doc = 10
+    for d in range(start, start + n_chunks // per_doc):
+        texts, chunks = [], []
+        pos = 0
+        for i in range(per_doc):
+            ents = [f"Unit{int(x)}" for x in rng.zipf(1.6, 3) % 5000]
+            words = " ".join(rng.choice(WORDS, 60))
+            text = f"{ents[0]} operates {ents[1]}. {words}. {ents[2]} is listed here."
+            chunks.append(ChunkDraft(f"c:syn-{d}-{i}", f"syn-{d}", i, pos, pos + len(text), text))
+            texts.append(text)
+            pos += len(text) + 1
+        doc = SourceDocument(f"syn-{d}", f"urn:syn:{d}", f"Synthetic {d}", "\n".join(texts))
+        vecs = rng.normal(size=(per_doc, dim))
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        names = sorted({n for t in texts for n in t.split() if n.startswith("Unit")} |
+                       {t.split()[0] for t in texts} | {t.split()[2].rstrip(".") for t in texts})
+        names = sorted({n.rstrip(".") for n in names})
+        entities = tuple(EntityDraft(f"e:{n.lower()}", n, "Organization") for n in names)
+        evecs = rng.normal(size=(len(entities), dim))
+        evecs /= np.linalg.norm(evecs, axis=1, keepdims=True)
+        mentions, relations = [], []
+        for c in chunks:
+            a, b = c.text.split()[0], c.text.split()[2].rstrip(".")
+            mentions.append(LinkedMention(c.id, f"e:{a.lower()}", 0, len(a), a, "ner"))
+            mentions.append(LinkedMention(c.id, f"e:{b.lower()}", len(a) + 10,
+                                          len(a) + 10 + len(b), b, "ner"))
+            if a != b:
+                relations.append(RelationDraft(f"e:{a.lower()}", f"e:{b.lower()}", "OPERATES",
+                                               "operate", c.id, 0, c.text.index(".") + 1,
+                                               0.9, "dep:svo"))
+        yield DocumentGraph(doc, tuple(chunks), entities, tuple(mentions), tuple(relations),
+                            (), tuple(map(tuple, vecs.tolist())),
+                            tuple(map(tuple, evecs.tolist())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "reports" / "retrieve.json"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("KGRAG_NEO4J_INSTANCE", "bench")
+    if not os.environ.get("NEO4J_URI"):
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "neo4j-local"), "start",
+                        "--instance", os.environ["KGRAG_NEO4J_INSTANCE"]], check=True,
+                       stdout=subprocess.DEVNULL)
+    from bench.multihop.generate import generate
+    from graph.ingest.load import document_from_mapping
+    from graph.ingest.pipeline import ingest
+    from graph.ingest.write import write_document
+    from graph.retrieve.pipeline import retrieve
+    from graph.retrieve.types import Mode, RetrieveParams
+    from graph.schema import init_schema, reset_database
+    from service.cli import ingest_options, ingest_ports
+    from service.qa import retrieve_ports
+    from service.settings import Settings
+    from service.wiring import Services
+
+    svc = Services.from_settings(Settings.from_env())
+    reset_database(svc.store)
+    init_schema(svc.store, names=svc.index_names(), dimension=svc.embedder.get().dimension,
+                ontology=svc.ontology)
+    corpus, questions = generate(seed=7, countries=60)
+    docs = [document_from_mapping(r, source=str(r["id"]), default_acl=("public",))
+            for r in corpus]
+    report = ingest(docs, ingest_ports(svc), ingest_options(svc))
+    have = report.chunks
+    ports = retrieve_ports(svc)
+    qs = [q["question"] for q in questions if q["answerable"]][: args.questions]
+    dim = svc.embedder.get().dimension
+    curve = []
+    next_doc = 0
+    for size in sorted(int(s) for s in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        if size > have:
+            for dg in filler_graphs(size - have, dim, seed=size, start=next_doc):
+                write_document(svc.store, dg, run_id=report.run_id,
+                               embedding_model=svc.embedder.get().model_id, entity_keys={})
+                next_doc += 1
+            have = size
+        svc.store.run_auto("schema_await_indexes", {"timeout_s": 600})
+        fill_s = time.perf_counter() - t0
+        row: dict[str, object] = {"chunks": have, "fill_s": round(fill_s, 1)}
+        for mode in (Mode.VECTOR, Mode.GRAPH):
+            params = RetrieveParams(mode=mode, k=5, groups=("public",))
+            for q in qs[:10]:  # warm the query plans and caches
+                retrieve(q, ports, params)
+            lat = []
+            for q in qs:
+                t = time.perf_counter()
+                retrieve(q, ports, params)
+                lat.append((time.perf_counter() - t) * 1000)
+            lat.sort()
+            row[mode.value] = {"p50_ms": round(statistics.median(lat), 1),
+                               "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
+                               "n": len(lat)}
+        curve.append(row)
+        print(f"{have:>7} chunks: vector p50 {row['vector']['p50_ms']} ms "  # type: ignore[index]
+              f"p95 {row['vector']['p95_ms']} ms | graph p50 {row['graph']['p50_ms']} ms "  # type: ignore[index]
+              f"p95 {row['graph']['p95_ms']} ms  (filled in {fill_s:.0f} s)", flush=True)
+    svc.close()
+    out = {"curve": curve, "questions": len(qs), "cpus": os.cpu_count(),
+           "targets": {"graph_p50_ms_at_10k": 50, "graph_p95_ms_at_10k": 150}}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"report: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
