@@ -85,9 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     from graph.ingest.load import document_from_mapping
     from graph.ingest.pipeline import ingest
     from graph.schema import init_schema, reset_database
-    from service.cli import ingest_options, ingest_ports
     from service.settings import Settings
-    from service.wiring import Services
+    from service.wiring import Services, ingest_options, ingest_ports
 
     source = "foldoc" if FOLDOC.exists() else "multihop-iso"
     rows = foldoc_documents(args.docs) if source == "foldoc" else multihop_documents(args.docs)

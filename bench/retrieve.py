@@ -26,10 +26,49 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ("system service data policy control audit risk vendor contract incident report "
-         "platform network access review payment record customer claim ledger process team "
-         "owner release change backup storage region supplier invoice schedule quarter "
-         "security privacy compliance model cluster queue archive portal gateway").split()
+WORDS = [
+    "system",
+    "service",
+    "data",
+    "policy",
+    "control",
+    "audit",
+    "risk",
+    "vendor",
+    "contract",
+    "incident",
+    "report",
+    "platform",
+    "network",
+    "access",
+    "review",
+    "payment",
+    "record",
+    "customer",
+    "claim",
+    "ledger",
+    "process",
+    "team",
+    "owner",
+    "release",
+    "change",
+    "backup",
+    "storage",
+    "region",
+    "supplier",
+    "invoice",
+    "schedule",
+    "quarter",
+    "security",
+    "privacy",
+    "compliance",
+    "model",
+    "cluster",
+    "queue",
+    "archive",
+    "portal",
+    "gateway",
+]
 
 
 def filler_graphs(n_chunks: int, dim: int, seed: int, start: int):  # type: ignore[no-untyped-def]
@@ -58,8 +97,11 @@ def filler_graphs(n_chunks: int, dim: int, seed: int, start: int):  # type: igno
         doc = SourceDocument(f"syn-{d}", f"urn:syn:{d}", f"Synthetic {d}", "\n".join(texts))
         vecs = rng.normal(size=(per_doc, dim))
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        names = sorted({n for t in texts for n in t.split() if n.startswith("Unit")} |
-                       {t.split()[0] for t in texts} | {t.split()[2].rstrip(".") for t in texts})
+        names = sorted(
+            {n for t in texts for n in t.split() if n.startswith("Unit")}
+            | {t.split()[0] for t in texts}
+            | {t.split()[2].rstrip(".") for t in texts}
+        )
         names = sorted({n.rstrip(".") for n in names})
         entities = tuple(EntityDraft(f"e:{n.lower()}", n, "Organization") for n in names)
         evecs = rng.normal(size=(len(entities), dim))
@@ -68,15 +110,33 @@ def filler_graphs(n_chunks: int, dim: int, seed: int, start: int):  # type: igno
         for c in chunks:
             a, b = c.text.split()[0], c.text.split()[2].rstrip(".")
             mentions.append(LinkedMention(c.id, f"e:{a.lower()}", 0, len(a), a, "ner"))
-            mentions.append(LinkedMention(c.id, f"e:{b.lower()}", len(a) + 10,
-                                          len(a) + 10 + len(b), b, "ner"))
+            mentions.append(
+                LinkedMention(c.id, f"e:{b.lower()}", len(a) + 10, len(a) + 10 + len(b), b, "ner")
+            )
             if a != b:
-                relations.append(RelationDraft(f"e:{a.lower()}", f"e:{b.lower()}", "OPERATES",
-                                               "operate", c.id, 0, c.text.index(".") + 1,
-                                               0.9, "dep:svo"))
-        yield DocumentGraph(doc, tuple(chunks), entities, tuple(mentions), tuple(relations),
-                            (), tuple(map(tuple, vecs.tolist())),
-                            tuple(map(tuple, evecs.tolist())))
+                relations.append(
+                    RelationDraft(
+                        f"e:{a.lower()}",
+                        f"e:{b.lower()}",
+                        "OPERATES",
+                        "operate",
+                        c.id,
+                        0,
+                        c.text.index(".") + 1,
+                        0.9,
+                        "dep:svo",
+                    )
+                )
+        yield DocumentGraph(
+            doc,
+            tuple(chunks),
+            entities,
+            tuple(mentions),
+            tuple(relations),
+            (),
+            tuple(map(tuple, vecs.tolist())),
+            tuple(map(tuple, evecs.tolist())),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("KGRAG_NEO4J_INSTANCE", "bench")
     if not os.environ.get("NEO4J_URI"):
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "neo4j-local"), "start",
-                        "--instance", os.environ["KGRAG_NEO4J_INSTANCE"]], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "neo4j-local"),
+                "start",
+                "--instance",
+                os.environ["KGRAG_NEO4J_INSTANCE"],
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     from bench.multihop.generate import generate
     from graph.ingest.load import document_from_mapping
     from graph.ingest.pipeline import ingest
@@ -97,18 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     from graph.retrieve.pipeline import retrieve
     from graph.retrieve.types import Mode, RetrieveParams
     from graph.schema import init_schema, reset_database
-    from service.cli import ingest_options, ingest_ports
     from service.qa import retrieve_ports
     from service.settings import Settings
-    from service.wiring import Services
+    from service.wiring import Services, ingest_options, ingest_ports
 
     svc = Services.from_settings(Settings.from_env())
     reset_database(svc.store)
-    init_schema(svc.store, names=svc.index_names(), dimension=svc.embedder.get().dimension,
-                ontology=svc.ontology)
+    init_schema(
+        svc.store,
+        names=svc.index_names(),
+        dimension=svc.embedder.get().dimension,
+        ontology=svc.ontology,
+    )
     corpus, questions = generate(seed=7, countries=60)
-    docs = [document_from_mapping(r, source=str(r["id"]), default_acl=("public",))
-            for r in corpus]
+    docs = [document_from_mapping(r, source=str(r["id"]), default_acl=("public",)) for r in corpus]
     report = ingest(docs, ingest_ports(svc), ingest_options(svc))
     have = report.chunks
     ports = retrieve_ports(svc)
@@ -120,8 +190,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         if size > have:
             for dg in filler_graphs(size - have, dim, seed=size, start=next_doc):
-                write_document(svc.store, dg, run_id=report.run_id,
-                               embedding_model=svc.embedder.get().model_id, entity_keys={})
+                write_document(
+                    svc.store,
+                    dg,
+                    run_id=report.run_id,
+                    embedding_model=svc.embedder.get().model_id,
+                    entity_keys={},
+                )
                 next_doc += 1
             have = size
         svc.store.run_auto("schema_await_indexes", {"timeout_s": 600})
@@ -137,16 +212,25 @@ def main(argv: list[str] | None = None) -> int:
                 retrieve(q, ports, params)
                 lat.append((time.perf_counter() - t) * 1000)
             lat.sort()
-            row[mode.value] = {"p50_ms": round(statistics.median(lat), 1),
-                               "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
-                               "n": len(lat)}
+            row[mode.value] = {
+                "p50_ms": round(statistics.median(lat), 1),
+                "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
+                "n": len(lat),
+            }
         curve.append(row)
-        print(f"{have:>7} chunks: vector p50 {row['vector']['p50_ms']} ms "  # type: ignore[index]
-              f"p95 {row['vector']['p95_ms']} ms | graph p50 {row['graph']['p50_ms']} ms "  # type: ignore[index]
-              f"p95 {row['graph']['p95_ms']} ms  (filled in {fill_s:.0f} s)", flush=True)
+        print(
+            f"{have:>7} chunks: vector p50 {row['vector']['p50_ms']} ms "  # type: ignore[index]
+            f"p95 {row['vector']['p95_ms']} ms | graph p50 {row['graph']['p50_ms']} ms "  # type: ignore[index]
+            f"p95 {row['graph']['p95_ms']} ms  (filled in {fill_s:.0f} s)",
+            flush=True,
+        )
     svc.close()
-    out = {"curve": curve, "questions": len(qs), "cpus": os.cpu_count(),
-           "targets": {"graph_p50_ms_at_10k": 50, "graph_p95_ms_at_10k": 150}}
+    out = {
+        "curve": curve,
+        "questions": len(qs),
+        "cpus": os.cpu_count(),
+        "targets": {"graph_p50_ms_at_10k": 50, "graph_p95_ms_at_10k": 150},
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"report: {args.out}")

@@ -102,7 +102,8 @@ def evaluate(
 
 def summarise(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     rows = list(rows)
-    scored = [r for r in rows if r["answerable"] and not r["acl_blocked"] and r["recall"] is not None]
+    scored = [r for r in rows
+              if r["answerable"] and not r["acl_blocked"] and r["recall"] is not None]
 
     def block(sel: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if not sel:

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 
-from ontology.errors import KgragError
+from service.cli_common import (
+    MODES,
+    echo_json,
+    ingest_options,
+    ingest_ports,
+    one_line_errors,
+    open_services,
+    retrieve_ports,
+    split_groups,
+)
 from service.settings import Settings
 from service.wiring import Services
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn kgrag errors into ``kgrag: error: ...`` and exit status 1 (2 for usage)."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except KgragError as exc:
-            click.echo(f"kgrag: error: {exc.detail}", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def open_services() -> Services:
-    return Services.from_settings(Settings.from_env())
-
-
-def echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
 
 
 @click.group()
@@ -112,24 +93,6 @@ def db_status(as_json: bool) -> None:
         click.echo(f"  {row['name']:<48} {row['type']:<9} {row['state']}")
 
 
-def ingest_ports(svc: Services):  # type: ignore[no-untyped-def]
-    from graph.ingest.pipeline import Ports
-
-    return Ports(store=svc.store, extractor=svc.extractor.get(), embedder=svc.embedder.get(),
-                 ontology=svc.ontology)
-
-
-def ingest_options(svc: Services, batch_size: int | None = None):  # type: ignore[no-untyped-def]
-    from graph.ingest.pipeline import IngestOptions
-
-    settings = svc.settings
-    return IngestOptions(batch_docs=batch_size or 16,
-                         chunk_target_chars=settings.chunk_target_chars,
-                         chunk_overlap_sentences=settings.chunk_overlap_sentences,
-                         entity_index=svc.index_names().entity_vector,
-                         similarity_threshold=settings.link_similarity_threshold)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--acl", "acl", multiple=True, help="ACL group for documents that name none "
@@ -153,7 +116,7 @@ def ingest(paths: tuple[str, ...], acl: tuple[str, ...], batch_size: int, as_jso
                            max_bytes=settings.max_document_bytes)
         bar = tqdm(unit="doc", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
 
-        def progress(rep):  # type: ignore[no-untyped-def]
+        def progress(rep):
             bar.n = rep.ingested + rep.unchanged
             bar.set_postfix(chunks=rep.chunks, entities=rep.entities, refresh=True)
 
@@ -190,22 +153,6 @@ def delete(doc_id: str) -> None:
     finally:
         svc.close()
     click.echo(f"deleted {doc_id}")
-
-
-def retrieve_ports(svc: Services):  # type: ignore[no-untyped-def]
-    from graph.retrieve.pipeline import RetrievePorts
-
-    return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
-                         embedder=svc.embedder.get(), ontology=svc.ontology,
-                         names=svc.index_names())
-
-
-def split_groups(groups: str | None, settings: Settings) -> tuple[str, ...]:
-    chosen = tuple(g.strip() for g in (groups or "").split(",") if g.strip())
-    return tuple(dict.fromkeys(("public", *chosen)))
-
-
-MODES = click.Choice(["vector", "fulltext", "hybrid", "graph"])
 
 
 @main.command()
@@ -297,42 +244,19 @@ def describe_path(path: dict[str, Any]) -> str:
 @main.command()
 @one_line_errors
 def demo() -> None:
-    """The main job: schema, demo corpus ingested, status (grows with the service)."""
-    from importlib.resources import files
+    """The main job: demo corpus in, service up, questions over REST, answers with provenance."""
+    from service.demo.run import run_demo
 
-    from graph.ingest.load import load_paths
-    from graph.ingest.pipeline import ingest as run_ingest
-    from graph.schema import database_status, init_schema
-
-    settings = Settings.from_env()
-    svc = Services.from_settings(settings)
-    try:
-        svc.store.verify()
-        names = svc.index_names()
-        init_schema(svc.store, names=names, dimension=svc.embedder.get().dimension,
-                    ontology=svc.ontology)
-        click.echo(f"schema ready: {', '.join(names.all())}")
-        corpus = str(files("service") / "demo" / "corpus")
-        report = run_ingest(load_paths([corpus], default_acl=settings.default_acl_groups),
-                            ingest_ports(svc), ingest_options(svc))
-        click.echo(f"demo corpus: {report.ingested} ingested, {report.unchanged} unchanged, "
-                   f"{len(report.failed)} failed; {report.chunks} chunks, "
-                   f"{report.entities} entities, {report.relations} relations")
-        status = database_status(svc.store)
-    finally:
-        svc.close()
-    click.echo("graph: " + ", ".join(f"{k}={v}" for k, v in status["labels"].items()))
-    click.echo("Neo4j Browser: http://127.0.0.1:7474/browser/ (credentials: "
-               "scripts/neo4j-local env)")
+    run_demo(click.echo)
 
 
 def _register_subcommands() -> None:
+    # Imported here: these modules share cli_common with this one, not each other.
     from service.cli_eval import eval_command
     from service.cli_service import keys, serve
 
-    main.add_command(eval_command)
-    main.add_command(keys)
-    main.add_command(serve)
+    for command in (eval_command, keys, serve):
+        main.add_command(command)
 
 
 _register_subcommands()

@@ -6,7 +6,13 @@ import sys
 
 import click
 
-from service.cli import MODES, echo_json, one_line_errors, retrieve_ports, split_groups
+from service.cli_common import (
+    MODES,
+    echo_json,
+    one_line_errors,
+    retrieve_ports,
+    split_groups,
+)
 from service.settings import Settings
 from service.wiring import Services
 
@@ -33,7 +39,7 @@ def eval_command(corpus: str | None, questions: str, mode: str, compare: str | N
     from graph.ingest.pipeline import ingest
     from graph.retrieve.types import Mode
     from graph.schema import init_schema, reset_database
-    from service.cli import ingest_options, ingest_ports
+    from service.wiring import ingest_options, ingest_ports
 
     modes = [Mode(m.strip()) for m in (compare or mode).split(",") if m.strip()]
     qs = load_questions(questions)

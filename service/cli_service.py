@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from service.cli import echo_json, one_line_errors, open_services
+from service.cli_common import echo_json, one_line_errors, open_services
 
 
 @click.group()

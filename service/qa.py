@@ -9,11 +9,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from graph.retrieve.pipeline import RetrievePorts, retrieve
+from graph.retrieve.pipeline import retrieve
 from graph.retrieve.types import Retrieval, RetrieveParams
 from service.answer import Answer, AnswerPolicy, ExtractiveGenerator, Source, answer
 from service.answer.pipeline import display_citations
-from service.wiring import Services
+from service.wiring import Services, retrieve_ports
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +43,6 @@ def sources_of(retrieval: Retrieval) -> list[Source]:
     return [Source(label=f"S{i}", chunk_id=c.id, doc_id=c.doc_id, text=c.text, score=c.score,
                    uri=c.uri, doc_version=c.version, char_start=0)
             for i, c in enumerate(retrieval.chunks, start=1)]
-
-
-def retrieve_ports(svc: Services) -> RetrievePorts:
-    return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
-                         embedder=svc.embedder.get(), ontology=svc.ontology,
-                         names=svc.index_names())
 
 
 def ask(question: str, svc: Services, params: RetrieveParams,

@@ -50,7 +50,7 @@ def build_ontology(settings: Settings) -> Ontology:
     return load_ontology(settings.ontology_paths)
 
 
-def build_extractor(settings: Settings, ontology: Ontology):  # type: ignore[no-untyped-def]
+def build_extractor(settings: Settings, ontology: Ontology):
     from graph.nlp import SpacyExtractor
 
     return SpacyExtractor(settings.spacy_model, ruler_patterns=ontology.ruler_patterns(),
@@ -58,7 +58,7 @@ def build_extractor(settings: Settings, ontology: Ontology):  # type: ignore[no-
                           batch_size=settings.spacy_batch_size)
 
 
-def build_generator(settings: Settings):  # type: ignore[no-untyped-def]
+def build_generator(settings: Settings):
     """litellm when a model is configured, else the offline extractive generator."""
     if settings.llm_model:
         from service.answer.llm import LiteLLMGenerator
@@ -77,8 +77,8 @@ class Services:
     store: Neo4jStore
     ontology: Ontology
     embedder: Lazy[SentenceTransformerEmbedder] = field(init=False)
-    extractor: Lazy = field(init=False)  # type: ignore[type-arg]
-    generator: Lazy = field(init=False)  # type: ignore[type-arg]
+    extractor: Lazy = field(init=False)
+    generator: Lazy = field(init=False)
 
     def __post_init__(self) -> None:
         self.embedder = Lazy(lambda: build_embedder(self.settings))
@@ -95,3 +95,30 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+
+
+def ingest_ports(svc: Services):
+    """The ingestion pipeline's ports, from the app's or the CLI's Services."""
+    from graph.ingest.pipeline import Ports
+
+    return Ports(store=svc.store, extractor=svc.extractor.get(), embedder=svc.embedder.get(),
+                 ontology=svc.ontology)
+
+
+def ingest_options(svc: Services, batch_size: int | None = None):
+    from graph.ingest.pipeline import IngestOptions
+
+    settings = svc.settings
+    return IngestOptions(batch_docs=batch_size or 16,
+                         chunk_target_chars=settings.chunk_target_chars,
+                         chunk_overlap_sentences=settings.chunk_overlap_sentences,
+                         entity_index=svc.index_names().entity_vector,
+                         similarity_threshold=settings.link_similarity_threshold)
+
+
+def retrieve_ports(svc: Services):
+    from graph.retrieve.pipeline import RetrievePorts
+
+    return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
+                         embedder=svc.embedder.get(), ontology=svc.ontology,
+                         names=svc.index_names())

@@ -65,7 +65,7 @@ def comentions(mentions: Sequence[LinkedMention], types: dict[str, str]) -> tupl
     for m in mentions:
         if types.get(m.entity_id) not in SKIP_COMENTION_TYPES:
             by_chunk.setdefault(m.chunk_id, set()).add(m.entity_id)
-    pairs = []
+    pairs: list[CoMention] = []
     for chunk_id in sorted(by_chunk):
         ids = sorted(by_chunk[chunk_id])
         if len(ids) > MAX_COMENTION_ENTITIES:

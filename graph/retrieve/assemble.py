@@ -57,7 +57,8 @@ class Start:
     steps: tuple[Step, ...]
 
 
-def walk(starts: Sequence[Start], edges: Sequence[Edge]) -> dict[str, tuple[Start, tuple[Edge, ...]]]:
+def walk(starts: Sequence[Start],
+         edges: Sequence[Edge]) -> dict[str, tuple[Start, tuple[Edge, ...]]]:
     """Shortest relation path to every reachable entity (ties: first start, edge order)."""
     adj: dict[str, list[Edge]] = {}
     for e in edges:

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -73,9 +74,9 @@ def expand(
     for r in (*seed_rows, *bridge_rows):
         if r["chunk_id"] in top_direct and r["df"] <= MAX_BRIDGE_DF:
             weight[r["entity_id"]] = 0.5
-    for e in edges:
-        if e.src in q_set:
-            weight[e.dst] = 1.0
+    for edge in edges:
+        if edge.src in q_set:
+            weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
     have = {e for e, _, _, _ in mentions}
     more, more_sims = _entity_chunks(store, sorted(bridges - have), embedding, groups, params)
@@ -99,7 +100,7 @@ def expand(
 
 
 def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[str],
-                    skip: list[str]) -> list[dict]:  # type: ignore[type-arg]
+                    skip: list[str]) -> list[dict[str, Any]]:
     if not chunk_ids:
         return []
     return store.read("retrieve_chunk_entities", {

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from graph.ports import Embedder, EntityExtractor, GraphStore
 from graph.retrieve.analyse import analyse_question, lucene_terms
 from graph.retrieve.assemble import assemble
 from graph.retrieve.expand import expand
 from graph.retrieve.rank import drop_overlaps, graph_hits, interleave, rrf
-from graph.retrieve.types import Hit, Mode, Retrieval, RetrieveParams, Subgraph
 from graph.retrieve.seed import fulltext_seeds, vector_seeds
+from graph.retrieve.types import Hit, Mode, Retrieval, RetrieveParams, Subgraph
 from graph.schema import IndexNames
 from ontology import Ontology
 from ontology.errors import InvalidInputError
@@ -50,6 +53,8 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
 
     mode, groups, store, names = params.mode, params.groups, ports.store, ports.names
     pool = max(params.seed_k, params.k)
+    relation_embedding: npt.NDArray[np.float32] | None = None
+    embedding: npt.NDArray[np.float32] | None
     if mode is Mode.GRAPH:
         qa = timed("analyse", lambda: analyse_question(
             question, extractor=ports.extractor, embedder=ports.embedder, store=store,
@@ -71,7 +76,7 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
     if mode is Mode.GRAPH:
         seeds = lists.get("vector", ())
         subgraph = timed("expand", lambda: expand(
-            store, question_entities=entities, seeds=seeds, embedding=embedding,
+            store, question_entities=entities, seeds=seeds, embedding=qa.embedding,
             relation_types=sorted(ports.ontology.entity_relation_types), params=params,
             relation_embedding=relation_embedding))
         lists["graph"] = graph_hits(subgraph.chunk_scores, pool, params.graph_min_ratio)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +11,7 @@ import numpy.typing as npt
 from graph.provenance import ProvenancePath
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     VECTOR = "vector"
     FULLTEXT = "fulltext"
     HYBRID = "hybrid"

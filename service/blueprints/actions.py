@@ -62,7 +62,7 @@ def ingest_documents(docs: Sequence[SourceDocument], svc: Services,
     replace a stored document it could not read.
     """
     from graph.ingest.pipeline import ingest
-    from service.cli import ingest_options, ingest_ports
+    from service.wiring import ingest_options, ingest_ports
 
     allowed = set(principal.acl_groups)
     ids = [d.id for d in docs]

@@ -66,14 +66,18 @@ def test_readyz_200_when_neo4j_runs(services) -> None:  # type: ignore[no-untype
 def test_readyz_503_problem_json_when_neo4j_unreachable(settings) -> None:  # type: ignore[no-untyped-def]
     dead = dataclasses.replace(settings, neo4j_uri="bolt://127.0.0.1:9")  # nothing listens
     svc = Services.from_settings(dead)
-    client = create_app(dead, services=svc).test_client()
-    resp = client.get("/readyz")
+    try:
+        client = create_app(dead, services=svc).test_client()
+        resp = client.get("/readyz")
+        health = client.get("/healthz")
+    finally:
+        svc.close()
     assert resp.status_code == 503
     assert resp.mimetype == "application/problem+json"
     body = resp.get_json()
     assert body["status"] == 503 and body["type"].endswith("graph-unavailable")
     assert resp.headers["Retry-After"]
-    assert client.get("/healthz").status_code == 200  # liveness does not depend on Neo4j
+    assert health.status_code == 200  # liveness does not depend on Neo4j
 
 
 @pytest.mark.slow

@@ -46,7 +46,8 @@ def test_corpus_ingests_with_lineage(graph_db) -> None:  # type: ignore[no-untyp
     assert report.failed == []
     assert report.ingested == 7 and report.chunks >= 7 and report.relations >= 5
     docs = q(graph_db, "MATCH (r:IngestionRun)-[:PRODUCED]->(d:Document) "
-                       "RETURN d.id AS id, d.version AS v, d.sha256 AS sha, r.embedding_model AS em, "
+                       "RETURN d.id AS id, d.version AS v, d.sha256 AS sha, "
+                       "r.embedding_model AS em, "
                        "r.spacy_model AS sm, r.ontology_version AS ov")
     assert len(docs) == 7
     assert all(d["v"] == 1 and len(d["sha"]) == 64 for d in docs)

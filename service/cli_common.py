@@ -1,0 +1,55 @@
+"""Helpers shared by the ``kgrag`` command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from ontology.errors import KgragError
+from service.settings import Settings
+from service.wiring import (  # noqa: F401 (re-exported for the command modules)
+    Services,
+    ingest_options,
+    ingest_ports,
+    retrieve_ports,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn kgrag errors into ``kgrag: error: ...`` and exit status 1 (2 for usage)."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except KgragError as exc:
+            click.echo(f"kgrag: error: {exc.detail}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def open_services() -> Services:
+    return Services.from_settings(Settings.from_env())
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+def split_groups(groups: str | None, settings: Settings) -> tuple[str, ...]:
+    chosen = tuple(g.strip() for g in (groups or "").split(",") if g.strip())
+    return tuple(dict.fromkeys(("public", *chosen)))
+
+
+MODES = click.Choice(["vector", "fulltext", "hybrid", "graph"])
+
+
