@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export LITELLM_LOCAL_MODEL_COST_MAP ?= True
 
-.PHONY: setup demo test lint neo4j-start neo4j-stop bench clean
+.PHONY: setup demo test lint neo4j-start neo4j-stop bench evaluation clean
 
 setup: $(STAMP)
 
@@ -38,3 +38,10 @@ neo4j-stop:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+evaluation: setup
+	$(BIN)/python -m bench.evaluate
+
+bench: setup
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.retrieve

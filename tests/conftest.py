@@ -4,7 +4,9 @@ Where the Neo4j comes from, in order:
 1. ``NEO4J_URI`` (+ ``NEO4J_USER``/``NEO4J_PASSWORD``) if set;
 2. testcontainers' ``neo4j:5.26-community`` if a Docker engine answers;
 3. ``scripts/neo4j-local start --instance test`` (a separate instance on
-   ports 17687/17474, so the tests never touch the demo's data).
+   ports 17687/17474, so the tests never touch the demo's data; set
+   ``KGRAG_TEST_INSTANCE`` (+ ``KGRAG_NEO4J_BOLT_PORT``/``KGRAG_NEO4J_HTTP_PORT``)
+   to run two test sessions side by side).
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ def _docker_engine_answers() -> bool:
 
 def _local_server() -> Neo4jServer:
     script = ROOT / "scripts" / "neo4j-local"
-    proc = subprocess.run([sys.executable, str(script), "start", "--instance", "test"],
+    instance = os.environ.get("KGRAG_TEST_INSTANCE", "test")
+    proc = subprocess.run([sys.executable, str(script), "start", "--instance", instance],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.exit(f"could not start the local test Neo4j: {proc.stderr.strip()}", 2)
-    env = subprocess.run([sys.executable, str(script), "env", "--instance", "test"],
+    env = subprocess.run([sys.executable, str(script), "env", "--instance", instance],
                          capture_output=True, text=True, check=True).stdout
     creds = dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
     return Neo4jServer(creds["NEO4J_URI"], creds["NEO4J_USER"], creds["NEO4J_PASSWORD"],

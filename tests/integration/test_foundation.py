@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -86,13 +87,14 @@ def test_readyz_follows_a_real_stop_and_start(services, neo4j_server) -> None:  
         pytest.skip("stops the server: only done to the server the tests provisioned")
     client = create_app(services.settings, services=services).test_client()
     script = [sys.executable, str(ROOT / "scripts" / "neo4j-local")]
-    subprocess.run([*script, "stop", "--instance", "test"], check=True, capture_output=True)
+    instance = os.environ.get("KGRAG_TEST_INSTANCE", "test")
+    subprocess.run([*script, "stop", "--instance", instance], check=True, capture_output=True)
     try:
         resp = client.get("/readyz")
         assert resp.status_code == 503
         assert resp.mimetype == "application/problem+json"
     finally:
-        subprocess.run([*script, "start", "--instance", "test"], check=True,
+        subprocess.run([*script, "start", "--instance", instance], check=True,
                        capture_output=True)
     assert client.get("/readyz").status_code == 200
 
