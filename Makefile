@@ -23,6 +23,7 @@ demo: setup
 	$(BIN)/kgrag demo
 
 test: setup
+	scripts/install-browser-deps
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -3,7 +3,8 @@
 UNWIND $rows AS row
 MERGE (e:Entity {id: row.id})
 ON CREATE SET e.name = row.name, e.type = row.type, e.aliases = [], e.keys = [],
-              e.embedding = row.embedding, e.embedding_model = $embedding_model,
+              e.embedding = CASE WHEN size(row.embedding) > 0 THEN row.embedding END,
+              e.embedding_model = $embedding_model,
               e.created_at = datetime()
 SET e.aliases = e.aliases + [a IN row.aliases WHERE NOT a IN e.aliases AND a <> e.name],
     e.keys = e.keys + [k IN row.keys WHERE NOT k IN e.keys],

@@ -36,7 +36,7 @@ def near_duplicates(
     """new entity id -> existing entity id, for new entities close to an existing one."""
     rows = [{"key": e.id, "type": e.type, "embedding": list(v)}
             for e, v in zip(entities, vectors, strict=True)
-            if e.id in candidates and e.type not in NEVER_BY_SIMILARITY]
+            if e.id in candidates and e.type not in NEVER_BY_SIMILARITY and len(v) > 0]
     if not rows:
         return {}
     found: dict[str, str] = {}

@@ -194,18 +194,26 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOpt
         return
     t0 = time.perf_counter()
     chunk_texts = [c.text for p in items for c in p.graph.chunks]
+    # Only entities no earlier document named need a vector: a stored entity keeps its own.
     entity_texts = [entity_text(e.name, e.type, e.aliases) for p in items
-                    for e in p.graph.entities]
-    vectors = ports.embedder.embed(chunk_texts + entity_texts)
+                    for e in p.graph.entities if e.id in p.new_ids]
+    vectors = ports.embedder.embed(chunk_texts + entity_texts).tolist()
     report.add_time("embed", time.perf_counter() - t0)
     t0 = time.perf_counter()
     ci, ei = 0, len(chunk_texts)
     for p in items:
         dg = p.graph
-        nc, ne = len(dg.chunks), len(dg.entities)
-        chunk_vectors = tuple(tuple(v) for v in vectors[ci:ci + nc].tolist())
-        entity_vectors = tuple(tuple(v) for v in vectors[ei:ei + ne].tolist())
-        ci, ei = ci + nc, ei + ne
+        nc = len(dg.chunks)
+        chunk_vectors = tuple(tuple(v) for v in vectors[ci:ci + nc])
+        ci += nc
+        entity_list: list[tuple[float, ...]] = []
+        for e in dg.entities:
+            if e.id in p.new_ids:
+                entity_list.append(tuple(vectors[ei]))
+                ei += 1
+            else:
+                entity_list.append(())
+        entity_vectors = tuple(entity_list)
         full = DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=dg.entities,
                              mentions=dg.mentions, relations=dg.relations,
                              comentions=dg.comentions, chunk_vectors=chunk_vectors,
@@ -235,7 +243,7 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOpt
         report.ingested += 1
         report.versions[dg.doc.id] = version
         report.chunks += nc
-        report.entities += ne
+        report.entities += len(dg.entities)
         report.mentions += len(dg.mentions)
         report.relations += len(dg.relations)
         report.comentions += len(dg.comentions)

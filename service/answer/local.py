@@ -23,6 +23,7 @@ truncated.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -122,6 +123,8 @@ class LocalModels:
         with self._lock:
             model = self._models.get(path)
             if model is None:
+                if not self._models:
+                    atexit.register(self.close)
                 model = self._models[path] = self._loader(path, self.options)
             result: dict[str, Any] = model.create_chat_completion(
                 messages=messages,
@@ -134,6 +137,16 @@ class LocalModels:
     @property
     def loaded(self) -> tuple[Path, ...]:
         return tuple(self._models)
+
+    def close(self) -> None:
+        """Free the loaded models (registered with atexit: llama-cpp's own ``__del__``
+        fails once the interpreter has torn its ctypes bindings down)."""
+        with self._lock:
+            models, self._models = list(self._models.values()), {}
+        for model in models:
+            close = getattr(model, "close", None)
+            if callable(close):
+                close()
 
 
 def _load_llama(path: Path, options: LocalModelOptions) -> Llama:
