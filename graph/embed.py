@@ -62,14 +62,19 @@ class SentenceTransformerEmbedder:
     """Normalised sentence embeddings; thread-safe ``embed``."""
 
     def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 32,
-                 device: str = "cpu", normalize: bool = True) -> None:
+                 device: str = "cpu", normalize: bool = True, threads: int = 0) -> None:
+        """``threads``: torch intra-op threads (process-wide); 0 leaves one core free
+        for spaCy and Neo4j, which run beside the embedder during ingestion."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         path, _ = resolve_model(name)
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(threads or max(1, (os.cpu_count() or 2) - 1))
 
             self._model: Any = SentenceTransformer(path, device=device)
         except (OSError, ValueError) as exc:

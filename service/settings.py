@@ -47,6 +47,7 @@ class Settings:
     neo4j_instance: str = "default"  # which scripts/neo4j-local instance to read credentials of
     embedding_model: str = "all-MiniLM-L6-v2"  # name, or a path to a sentence-transformers folder
     embedding_batch_size: int = 32
+    embedding_threads: int = 0  # torch threads; 0 = all cores but one
     spacy_model: str = "en_core_web_sm"
     spacy_batch_size: int = 32
     ontology: str = ""  # extra ontology files, comma separated

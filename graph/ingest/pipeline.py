@@ -1,15 +1,16 @@
 """Ingestion, composed: load -> chunk -> extract -> link -> relate -> embed -> write.
 
-Two stages overlap: while a worker thread embeds and writes batch *n*, the
-caller's thread analyses batch *n+1* with spaCy (torch releases the GIL while
-it computes), which is how the whole pipeline gets close to the slower of the
-NLP-only and embedding-only throughputs on two cores.
+Three stages overlap: the caller's thread analyses batch *n+2* with spaCy while
+one worker embeds batch *n+1* (torch releases the GIL while it computes) and
+another writes batch *n* to Neo4j, which is how the whole pipeline gets close
+to the slower of the NLP-only and embedding-only throughputs.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from ontology import Ontology
 from ontology.errors import GraphUnavailable, KgragError
 
 PIPELINE_VERSION = "kgrag-ingest/1"
+MAX_BATCHES_IN_FLIGHT = 2  # analysed batches waiting for embedding or writing
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +94,23 @@ def ingest(
         "ontology_version": ports.ontology.version})])
     registry = Registry()
     seen: set[str] = set()
-    pending: Future[None] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgrag-write") as pool:
+    in_flight: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(1, thread_name_prefix="kgrag-embed") as embed_pool, \
+            ThreadPoolExecutor(1, thread_name_prefix="kgrag-write") as write_pool:
         try:
             for batch in _batches(items, options.batch_docs):
                 docs = _admit(batch, ports.store, seen, report)
                 graphs = _analyse(docs, ports, options, registry, report)
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_embed_and_write, graphs, ports, options, report, progress)
-            if pending is not None:
-                pending.result()
+                embedded = embed_pool.submit(_embed, graphs, ports, report)
+                in_flight.append(write_pool.submit(_write, embedded, ports, options, report,
+                                                   progress))
+                while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
+                    in_flight.popleft().result()
+            while in_flight:
+                in_flight.popleft().result()
         finally:
+            for f in in_flight:
+                f.cancel()
             ports.store.write([("ingest_run_finish", {
                 "id": report.run_id, "stats": _stats_json(report)})])
     return report
@@ -188,10 +195,11 @@ def _lookup(store: GraphStore) -> Callable[[Sequence[str]], list[KnownEntity]]:
     return lookup
 
 
-def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOptions,
-                     report: IngestReport, progress: Progress | None) -> None:
+def _embed(items: Sequence[_Pending], ports: Ports,
+           report: IngestReport) -> list[tuple[_Pending, DocumentGraph]]:
+    """Stage 2: vectors for the batch's chunks and new entities."""
     if not items:
-        return
+        return []
     t0 = time.perf_counter()
     chunk_texts = [c.text for p in items for c in p.graph.chunks]
     # Only entities no earlier document named need a vector: a stored entity keeps its own.
@@ -199,7 +207,7 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOpt
                     for e in p.graph.entities if e.id in p.new_ids]
     vectors = ports.embedder.embed(chunk_texts + entity_texts).tolist()
     report.add_time("embed", time.perf_counter() - t0)
-    t0 = time.perf_counter()
+    out = []
     ci, ei = 0, len(chunk_texts)
     for p in items:
         dg = p.graph
@@ -213,15 +221,25 @@ def _embed_and_write(items: Sequence[_Pending], ports: Ports, options: IngestOpt
                 ei += 1
             else:
                 entity_list.append(())
-        entity_vectors = tuple(entity_list)
-        full = DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=dg.entities,
-                             mentions=dg.mentions, relations=dg.relations,
-                             comentions=dg.comentions, chunk_vectors=chunk_vectors,
-                             entity_vectors=entity_vectors)
+        out.append((p, DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=dg.entities,
+                                     mentions=dg.mentions, relations=dg.relations,
+                                     comentions=dg.comentions, chunk_vectors=chunk_vectors,
+                                     entity_vectors=tuple(entity_list))))
+    return out
+
+
+def _write(embedded: Future[list[tuple[_Pending, DocumentGraph]]], ports: Ports,
+           options: IngestOptions, report: IngestReport, progress: Progress | None) -> None:
+    """Stage 3: near-duplicate linking and one transaction per document."""
+    items = embedded.result()
+    t0 = time.perf_counter()
+    for p, full in items:
+        dg = full
+        nc = len(dg.chunks)
         keys = p.keys
         if options.entity_index:
             mapping = near_duplicates(ports.store, index=options.entity_index,
-                                      entities=full.entities, vectors=entity_vectors,
+                                      entities=full.entities, vectors=full.entity_vectors,
                                       candidates=p.new_ids,
                                       threshold=options.similarity_threshold)
             full = remap(full, mapping)
