@@ -43,7 +43,8 @@ def build_store(settings: Settings) -> Neo4jStore:
 
 def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embedding_model,
-                                       batch_size=settings.embedding_batch_size)
+                                       batch_size=settings.embedding_batch_size,
+                                       threads=settings.embedding_threads)
 
 
 def build_ontology(settings: Settings) -> Ontology:
