@@ -24,6 +24,7 @@ demo: setup
 
 test: setup
 	scripts/install-browser-deps
+	VENV=$(VENV) scripts/install-local-llm
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -36,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _VERDICT = re.compile(r"^(?:removed (\d+)/(\d+)|(\d+) sentence\(s\) checked)")
-_SENTENCE_END = re.compile(r"(?<=\])\s*[.!?]?\s+(?=[A-Z0-9\"'(])|(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_SENTENCE_END = re.compile(r"(?<=[\].!?])\s+(?=[A-Z0-9\"'(])")
 
 
 def sentence_counts(guards: Sequence[Any]) -> dict[str, int]:

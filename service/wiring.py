@@ -64,6 +64,11 @@ def build_generator(settings: Settings):
     if settings.llm_model:
         from service.answer.llm import LiteLLMGenerator
 
+        if settings.llm_model.startswith("local/"):  # the in-process llama.cpp provider
+            from service.answer.local import register_local_provider
+
+            register_local_provider()
+
         return LiteLLMGenerator.from_settings(settings)
     from service.answer import ExtractiveGenerator
 

@@ -121,7 +121,7 @@ class LocalModels:
     ) -> dict[str, Any]:
         """llama-cpp-python's OpenAI-style chat completion dict."""
         with self._lock:
-            model = self._models.get(path)
+            model: Any = self._models.get(path)  # a llama_cpp.Llama (or a test double)
             if model is None:
                 if not self._models:
                     atexit.register(self.close)
