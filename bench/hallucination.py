@@ -84,6 +84,28 @@ def sample(questions: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     return [*picked, *unanswerable]
 
 
+class RecordingGenerator:
+    """Wraps the litellm generator to keep the raw reply of the last call (before guards)."""
+
+    kind = "litellm"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.last = ""
+
+    def generate(self, messages: Any, *, max_tokens: int, temperature: float | None = None,
+                 seed: int | None = None) -> Any:
+        self.last = ""
+        reply = self.inner.generate(messages, max_tokens=max_tokens, temperature=temperature,
+                                    seed=seed)
+        self.last = reply.text
+        return reply
+
+    def complete(self, messages: Any, *, max_tokens: int) -> str:
+        return str(self.generate(messages, max_tokens=max_tokens).text)
+
+
 def _pct(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
 
@@ -120,6 +142,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "answer_precision": _pct(sum(r["answer_has_gold"] for r in answered), len(answered)),
             "gold_in_context": sum(r["gold_in_context"] for r in ans),
             "kept_sentences_on_unanswerable": sum(r["kept"] for r in una)},
+        "raw_replies": {  # before the guards
+            "answerable_with_gold": sum(r["raw_has_gold"] for r in ans),
+            "gold_sentences_removed": sum(r["raw_gold_sentences"] - r["kept_with_gold"]
+                                          for r in ans),
+            "unanswerable_answered": sum(not r["model_insufficient"] for r in una)},
         "seconds_per_question": round(sum(r["seconds"] for r in rows) / max(1, len(rows)), 2),
     }
 
@@ -157,13 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     from graph.schema import init_schema, reset_database
     from service.answer import AnswerPolicy
     from service.answer.local import register_local_provider
+    from service.answer.text import split_answer
     from service.qa import ask
     from service.settings import Settings
-    from service.wiring import Services, ingest_options, ingest_ports
+    from service.wiring import Lazy, Services, ingest_options, ingest_ports
 
     register_local_provider()
     settings = dataclasses.replace(Settings.from_env(), llm_model=DEFAULT_MODEL)
     svc = Services.from_settings(settings)
+    recorder = RecordingGenerator(svc.generator.get())
+    svc.generator = Lazy(lambda: recorder)
     corpus, questions = generate(seed=7, countries=args.countries)
     t0 = time.perf_counter()
     if not args.no_ingest:
@@ -185,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         a = result.answer
         counts = sentence_counts(a.guards)
         kept = [] if a.abstained else [s for s in _SENTENCE_END.split(a.answer) if s.strip()]
+        raw = recorder.last
         rows.append({
             "id": q["id"], "question": q["question"], "answerable": q["answerable"],
             "hops": q["hops"], "gold": q["answer"], "answer": a.answer,
@@ -195,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
                 a.answer, q)),
             "gold_in_context": bool(q["answerable"] and any(
                 contains_gold(c.text, q) for c in result.retrieval.chunks)),
+            "raw": raw,
+            "raw_has_gold": bool(q["answerable"] and contains_gold(raw, q)),
+            "raw_gold_sentences": sum(contains_gold(x, q) for x in split_answer(raw))
+            if q["answerable"] else 0,
             "seconds": round(time.perf_counter() - t, 2),
         })
         if n % 20 == 0:
@@ -233,6 +268,11 @@ def _print(s: dict[str, Any]) -> None:
           f"{ab['answerable_answered']}; gold in context {co['gold_in_context']}/"
           f"{s['answerable']}; kept sentences on unanswerable "
           f"{co['kept_sentences_on_unanswerable']})")
+    raw = s["raw_replies"]
+    print(f"raw replies (no guards)  gold answer in {raw['answerable_with_gold']}/"
+          f"{s['answerable']} answerable replies ({raw['gold_sentences_removed']} sentences "
+          f"with the gold answer removed); {raw['unanswerable_answered']}/{s['unanswerable']} "
+          f"unanswerable questions answered instead of INSUFFICIENT_EVIDENCE")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,20 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 120)
     raise KgragError(f"the service was not ready within {timeout_s:.0f} s")
 
 
+def describe(path: dict[str, Any]) -> str:
+    """One line per provenance path: how the graph reached the chunk."""
+    parts = []
+    for step in path["steps"]:
+        if step["kind"] == "query_entity":
+            parts.append(f"question names '{step['name']}'")
+        elif step["kind"] == "relation":
+            quote = " ".join(step["evidence"]["quote"].split())
+            parts.append(f"{step['predicate']} ('{quote[:60]}')")
+        elif step["kind"] == "search":
+            parts.append(f"{step['method']} match {step['score']:.2f}")
+    return " -> ".join(parts) or "graph"
+
+
 def run_demo(echo: Callable[[str], None]) -> None:
     settings = Settings.from_env()
     svc = Services.from_settings(settings)
@@ -131,6 +145,10 @@ def _serve_and_ask(settings: Settings, keys: dict[str, str], echo: Callable[[str
                      f"{c['char_end']}: \"{c['quote']}\"")
             echo(f"  confidence {body['confidence']:.2f}, generator {body['generator']}, "
                  f"audit id {body.get('audit_id')}")
+            for chunk in body["chunks"][:3]:  # the evidence this principal may see
+                path = next((p for p in body["paths"] if p["chunk_id"] == chunk["id"]), None)
+                echo(f"    evidence {chunk['doc_id']} v{chunk['version']}"
+                     + (f" via {describe(path)}" if path else ""))
     finally:
         proc.terminate()
         try:
