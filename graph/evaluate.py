@@ -135,7 +135,7 @@ def markdown_table(reports: Sequence[Mapping[str, Any]], title: str) -> str:
     hops = sorted({h for rep in reports for h in rep["by_hops"]}, key=int)
     head = "| mode | questions | recall@k | full support@k | MRR | " + " | ".join(
         f"{h}-hop recall | {h}-hop full" for h in hops) + " | p50 ms | p95 ms |"
-    sep = "|" + "---|" * (6 + 2 * len(hops))
+    sep = "|" + "---|" * (7 + 2 * len(hops))
     lines = [f"### {title}", "", head, sep]
     for rep in reports:
         o = rep["overall"]
