@@ -198,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if not args.no_ingest:
         reset_database(svc.store)
-        init_schema(svc.store, names=svc.index_names(), dimension=svc.embedder.get().dimension,
-                    ontology=svc.ontology)
+        init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
         docs = [document_from_mapping(r, source=str(r["id"]), default_acl=("public",))
                 for r in corpus]
         ingest(docs, ingest_ports(svc), ingest_options(svc))

@@ -110,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     t_embed = time.perf_counter() - t0
 
     reset_database(svc.store)
-    init_schema(svc.store, names=svc.index_names(), dimension=embedder.dimension,
-                ontology=svc.ontology)
+    init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
     t0 = time.perf_counter()
     report = ingest(docs, ingest_ports(svc), ingest_options(svc))
     t_full = time.perf_counter() - t0

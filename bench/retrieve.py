@@ -171,12 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
     svc = Services.from_settings(Settings.from_env())
     reset_database(svc.store)
-    init_schema(
-        svc.store,
-        names=svc.index_names(),
-        dimension=svc.embedder.get().dimension,
-        ontology=svc.ontology,
-    )
+    init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
     corpus, questions = generate(seed=7, countries=60)
     docs = [document_from_mapping(r, source=str(r["id"]), default_acl=("public",)) for r in corpus]
     report = ingest(docs, ingest_ports(svc), ingest_options(svc))

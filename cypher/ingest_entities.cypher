@@ -1,11 +1,11 @@
 // Entities are shared across documents: MERGE, grow aliases/keys; the type is
 // kept unless it was the generic Thing and a typed mention now says more.
+// row.vectors is {embedding_<space>: vector} per space written (empty for a known entity).
 UNWIND $rows AS row
 MERGE (e:Entity {id: row.id})
 ON CREATE SET e.name = row.name, e.type = row.type, e.aliases = [], e.keys = [],
-              e.embedding = CASE WHEN size(row.embedding) > 0 THEN row.embedding END,
               e.embedding_model = $embedding_model,
-              e.created_at = datetime()
+              e.created_at = datetime(), e += row.vectors
 SET e.aliases = e.aliases + [a IN row.aliases WHERE NOT a IN e.aliases AND a <> e.name],
     e.keys = e.keys + [k IN row.keys WHERE NOT k IN e.keys],
     e.name = CASE WHEN row.rename THEN row.name ELSE e.name END,

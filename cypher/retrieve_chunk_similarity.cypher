@@ -2,4 +2,4 @@
 UNWIND $ids AS id
 MATCH (c:Chunk {id: id})
 WHERE any(g IN c.acl WHERE g IN $groups)
-RETURN c.id AS id, vector.similarity.cosine(c.embedding, $embedding) AS sim
+RETURN c.id AS id, vector.similarity.cosine(c[$property], $embedding) AS sim

@@ -5,7 +5,7 @@ MATCH (e:Entity {id: id})
 CALL (e) {
   MATCH (c:Chunk)-[m:MENTIONS]->(e)
   WHERE any(g IN c.acl WHERE g IN $groups)
-  WITH c, m, vector.similarity.cosine(c.embedding, $embedding) AS sim
+  WITH c, m, vector.similarity.cosine(c[$property], $embedding) AS sim
   RETURN c.id AS chunk_id, m.char_start AS char_start, m.char_end AS char_end, sim
   ORDER BY sim DESC, chunk_id, char_start
   LIMIT $per_entity

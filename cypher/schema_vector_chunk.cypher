@@ -1,4 +1,6 @@
-// $name carries the embedding model (e.g. chunk_embedding_all_minilm_l6_v2), so two
-// models' indexes can coexist while one is rebuilt; $dim is the model's dimension.
-CREATE VECTOR INDEX $name IF NOT EXISTS FOR (c:Chunk) ON c.embedding
+// One vector index per embedding space. Neo4j takes no parameters for the property
+// of an index, so {property} is filled in by graph.cypher.ddl() from the space id,
+// which is checked to be a plain identifier (embedding_[a-z0-9_]+); $name and $dim
+// are parameters.
+CREATE VECTOR INDEX $name IF NOT EXISTS FOR (c:Chunk) ON c.{property}
 OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}}

@@ -1,2 +1,3 @@
-CREATE VECTOR INDEX $name IF NOT EXISTS FOR (e:Entity) ON e.embedding
+// As schema_vector_chunk, for entities.
+CREATE VECTOR INDEX $name IF NOT EXISTS FOR (e:Entity) ON e.{property}
 OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}}

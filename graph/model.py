@@ -139,3 +139,8 @@ class DocumentGraph:
     comentions: tuple[CoMention, ...] = ()
     chunk_vectors: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
     entity_vectors: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
+    #: Vectors for embedding spaces being built beside the active one:
+    #: (model id, chunk vectors, entity vectors), aligned like the two above.
+    extra_vectors: tuple[tuple[str, tuple[tuple[float, ...], ...],
+                               tuple[tuple[float, ...], ...]], ...] = field(default=(),
+                                                                           repr=False)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.cypher import all_names
 from graph.store import Neo4jStore
 from ontology import Ontology
+
+if TYPE_CHECKING:
+    from graph.spaces import Space
 
 # Files applied by prefix in a loop rather than named one by one.
 APPLIED_BY_PREFIX = ("schema_constraint_", "schema_fulltext_")
@@ -27,15 +30,20 @@ def space_slug(model_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class IndexNames:
+    """What one embedding space reads: its two vector indexes and the node property
+    holding its vectors, plus the (space-independent) fulltext indexes."""
+
     chunk_vector: str
     entity_vector: str
+    vector_property: str
     chunk_fulltext: str = FULLTEXT_CHUNK
     entity_fulltext: str = FULLTEXT_ENTITY
 
     @classmethod
     def for_model(cls, model_id: str) -> IndexNames:
         slug = space_slug(model_id)
-        return cls(chunk_vector=f"chunk_embedding_{slug}", entity_vector=f"entity_embedding_{slug}")
+        return cls(chunk_vector=f"chunk_embedding_{slug}", entity_vector=f"entity_embedding_{slug}",
+                   vector_property=f"embedding_{slug}")
 
     def all(self) -> tuple[str, ...]:
         return (self.chunk_vector, self.entity_vector, self.chunk_fulltext, self.entity_fulltext)
@@ -44,22 +52,26 @@ class IndexNames:
 def init_schema(
     store: Neo4jStore,
     *,
-    names: IndexNames,
-    dimension: int,
+    space: Space,
     ontology: Ontology,
     timeout_s: int = 300,
 ) -> list[dict[str, Any]]:
-    """Create constraints and indexes, mirror the ontology, wait for ONLINE."""
+    """Create constraints and indexes, mirror the ontology, wait for ONLINE.
+
+    ``space`` is the embedding space to start with when the graph has none yet
+    (the configured model); an existing active space is kept as it is.
+    """
+    from graph.spaces import bootstrap
+
     for name in all_names():
         if name.startswith(APPLIED_BY_PREFIX):
             store.run_auto(name)
-    store.run_auto("schema_vector_chunk", {"name": names.chunk_vector, "dim": dimension})
-    store.run_auto("schema_vector_entity", {"name": names.entity_vector, "dim": dimension})
     classes, edges = ontology.neo4j_rows()
     store.write([
         ("ingest_ontology_classes", {"rows": classes}),
         ("ingest_ontology_subclass", {"rows": edges}),
     ])
+    bootstrap(store, space)
     store.run_auto("schema_await_indexes", {"timeout_s": timeout_s})
     return store.read("schema_show_indexes")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from graph.cypher import query
+from graph.cypher import ddl, query
 from graph.ports import Params, Row
 from ontology.errors import GraphUnavailable, InvalidInputError, KgragError
 
@@ -81,6 +81,12 @@ class Neo4jStore:
         """Auto-commit transaction: schema commands, CALL {} IN TRANSACTIONS."""
         with neo4j_errors(), self._driver.session(database=self.database) as session:
             return [r.data() for r in session.run(query(name), dict(params or {}))]
+
+    def run_ddl(self, name: str, identifiers: dict[str, str],
+                params: Params | None = None) -> list[Row]:
+        """A schema statement whose identifiers :func:`graph.cypher.ddl` fills in."""
+        with neo4j_errors(), self._driver.session(database=self.database) as session:
+            return [r.data() for r in session.run(ddl(name, **identifiers), dict(params or {}))]
 
     def _execute(self, mode: str, work: Callable[[Any], T]) -> T:
         with neo4j_errors(), self._driver.session(database=self.database) as session:

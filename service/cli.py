@@ -39,12 +39,12 @@ def db_init() -> None:
 
     svc = open_services()
     try:
-        names = svc.index_names()
-        dim = svc.embedder.get().dimension
-        indexes = init_schema(svc.store, names=names, dimension=dim, ontology=svc.ontology)
+        indexes = init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
         for row in indexes:
             click.echo(f"{row['name']:<48} {row['type']:<9} {row['state']}")
-        click.echo(f"schema ready (ontology {svc.ontology.version})")
+        space = svc.active_space()
+        click.echo(f"schema ready (ontology {svc.ontology.version}; active embedding space "
+                   f"{space.id} = {space.model_id})")
     finally:
         svc.close()
 

@@ -54,8 +54,7 @@ def eval_command(corpus: str | None, questions: str, mode: str, compare: str | N
                 raise click.UsageError("--corpus is required unless --no-ingest is given")
             click.echo("eval: emptying the graph and ingesting the corpus", err=True)
             reset_database(svc.store)
-            init_schema(svc.store, names=svc.index_names(),
-                        dimension=svc.embedder.get().dimension, ontology=svc.ontology)
+            init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
             ingest_report = ingest(load_paths([corpus]), ingest_ports(svc), ingest_options(svc))
         ports = retrieve_ports(svc)
         reports = [evaluate(qs, ports, mode=m, k=k, groups=chosen, hops=hops) for m in modes]

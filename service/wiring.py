@@ -9,8 +9,10 @@ from typing import Generic, TypeVar
 
 from graph.embed import SentenceTransformerEmbedder, model_id_for
 from graph.schema import IndexNames
+from graph.spaces import Space, active_space, building_spaces
 from graph.store import Neo4jStore
 from ontology import Ontology, load_ontology
+from ontology.errors import GraphUnavailable, ModelError
 from service.settings import Settings
 
 T = TypeVar("T")
@@ -41,8 +43,8 @@ def build_store(settings: Settings) -> Neo4jStore:
                       settings.neo4j_database)
 
 
-def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embedding_model,
+def build_embedder(settings: Settings, model: str | None = None) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model or settings.embedding_model,
                                        batch_size=settings.embedding_batch_size,
                                        threads=settings.embedding_threads)
 
@@ -86,17 +88,50 @@ class Services:
     extractor: Lazy = field(init=False)
     generator: Lazy = field(init=False)
 
+    _embedders: dict[str, Lazy[SentenceTransformerEmbedder]] = field(init=False)
+    _embedders_lock: threading.Lock = field(init=False)
+
     def __post_init__(self) -> None:
         self.embedder = Lazy(lambda: build_embedder(self.settings))
         self.extractor = Lazy(lambda: build_extractor(self.settings, self.ontology))
         self.generator = Lazy(lambda: build_generator(self.settings))
+        self._embedders = {self.settings.embedding_model: self.embedder}
+        self._embedders_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         return cls(settings=settings, store=build_store(settings),
                    ontology=build_ontology(settings))
 
+    def default_space(self) -> Space:
+        """The space of the configured model: the one ``db init`` starts a graph with."""
+        embedder = self.embedder.get()
+        return Space.for_model(self.settings.embedding_model, embedder.model_id,
+                               embedder.dimension)
+
+    def active_space(self) -> Space:
+        space = active_space(self.store)
+        if space is None:
+            raise GraphUnavailable("no active embedding space: run `kgrag db init`")
+        return space
+
+    def embedder_for(self, space: Space) -> SentenceTransformerEmbedder:
+        """The model of ``space``, loaded once; refuses one whose files have changed
+        since the space was built (its vectors would no longer match its queries)."""
+        with self._embedders_lock:
+            lazy = self._embedders.setdefault(
+                space.model, Lazy(lambda: build_embedder(self.settings, space.model)))
+        embedder = lazy.get()
+        if embedder.model_id != space.model_id:
+            raise ModelError(f"embedding space {space.id} was built with {space.model_id}, "
+                             f"but {space.model} now loads {embedder.model_id}")
+        return embedder
+
     def index_names(self) -> IndexNames:
+        """The active space's indexes (the configured model's before ``db init``)."""
+        space = active_space(self.store)
+        if space is not None:
+            return space.names
         return IndexNames.for_model(model_id_for(self.settings.embedding_model))
 
     def close(self) -> None:
@@ -107,24 +142,31 @@ def ingest_ports(svc: Services):
     """The ingestion pipeline's ports, from the app's or the CLI's Services."""
     from graph.ingest.pipeline import Ports
 
-    return Ports(store=svc.store, extractor=svc.extractor.get(), embedder=svc.embedder.get(),
-                 ontology=svc.ontology)
+    active = svc.active_space()
+    return Ports(store=svc.store, extractor=svc.extractor.get(),
+                 embedder=svc.embedder_for(active), ontology=svc.ontology,
+                 also=tuple(svc.embedder_for(s) for s in building_spaces(svc.store)
+                            if s.id != active.id))
 
 
 def ingest_options(svc: Services, batch_size: int | None = None):
     from graph.ingest.pipeline import IngestOptions
 
     settings = svc.settings
+    names = svc.active_space().names
     return IngestOptions(batch_docs=batch_size or 16,
                          chunk_target_chars=settings.chunk_target_chars,
                          chunk_overlap_sentences=settings.chunk_overlap_sentences,
-                         entity_index=svc.index_names().entity_vector,
+                         entity_index=names.entity_vector,
                          similarity_threshold=settings.link_similarity_threshold)
 
 
-def retrieve_ports(svc: Services):
+def retrieve_ports(svc: Services, space: Space | None = None):
+    """Ports reading ``space`` (default: the active one, resolved now, once: a retrieval
+    that started before an activation finishes on the space it started with)."""
     from graph.retrieve.pipeline import RetrievePorts
 
+    space = space or svc.active_space()
     return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
-                         embedder=svc.embedder.get(), ontology=svc.ontology,
-                         names=svc.index_names())
+                         embedder=svc.embedder_for(space), ontology=svc.ontology,
+                         names=space.names)

@@ -99,8 +99,7 @@ def services(settings):  # type: ignore[no-untyped-def]
     from service.wiring import Services
 
     svc = Services.from_settings(settings)
-    init_schema(svc.store, names=svc.index_names(), dimension=svc.embedder.get().dimension,
-                ontology=svc.ontology)
+    init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
     yield svc
     svc.close()
 

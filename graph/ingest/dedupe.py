@@ -71,4 +71,5 @@ def remap(dg: DocumentGraph, mapping: Mapping[str, str]) -> DocumentGraph:
     comentions = tuple(CoMention(a, b, cid) for a, b, cid in sorted(pairs) if a != b)
     return DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=tuple(entities),
                          mentions=mentions, relations=relations, comentions=comentions,
-                         chunk_vectors=dg.chunk_vectors, entity_vectors=tuple(vectors))
+                         chunk_vectors=dg.chunk_vectors, entity_vectors=tuple(vectors),
+                         extra_vectors=dg.extra_vectors)

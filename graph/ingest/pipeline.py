@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from graph.ingest.chunk import chunk_document
@@ -76,8 +76,9 @@ Progress = Callable[[IngestReport], None]
 class Ports:
     store: GraphStore
     extractor: EntityExtractor
-    embedder: Embedder
+    embedder: Embedder  # the active embedding space's model
     ontology: Ontology
+    also: tuple[Embedder, ...] = ()  # models of spaces being built: they get vectors too
 
 
 def ingest(
@@ -197,7 +198,7 @@ def _lookup(store: GraphStore) -> Callable[[Sequence[str]], list[KnownEntity]]:
 
 def _embed(items: Sequence[_Pending], ports: Ports,
            report: IngestReport) -> list[tuple[_Pending, DocumentGraph]]:
-    """Stage 2: vectors for the batch's chunks and new entities."""
+    """Stage 2: vectors for the batch's chunks and new entities, in every space written."""
     if not items:
         return []
     t0 = time.perf_counter()
@@ -205,26 +206,38 @@ def _embed(items: Sequence[_Pending], ports: Ports,
     # Only entities no earlier document named need a vector: a stored entity keeps its own.
     entity_texts = [entity_text(e.name, e.type, e.aliases) for p in items
                     for e in p.graph.entities if e.id in p.new_ids]
-    vectors = ports.embedder.embed(chunk_texts + entity_texts).tolist()
+    per_space = [(emb.model_id, _split(items, emb.embed(chunk_texts + entity_texts).tolist(),
+                                       len(chunk_texts)))
+                 for emb in (ports.embedder, *ports.also)]
     report.add_time("embed", time.perf_counter() - t0)
     out = []
-    ci, ei = 0, len(chunk_texts)
+    for i, (p, dg) in enumerate((p, p.graph) for p in items):
+        (_, main), extra = per_space[0], per_space[1:]
+        out.append((p, replace(dg, chunk_vectors=main[i][0], entity_vectors=main[i][1],
+                               extra_vectors=tuple((m, v[i][0], v[i][1]) for m, v in extra))))
+    return out
+
+
+Vectors = tuple[tuple[float, ...], ...]
+
+
+def _split(items: Sequence[_Pending], vectors: list[list[float]],
+           n_chunks: int) -> list[tuple[Vectors, Vectors]]:
+    """Per document: its chunk vectors and its entity vectors (empty for known ones)."""
+    out: list[tuple[Vectors, Vectors]] = []
+    ci, ei = 0, n_chunks
     for p in items:
-        dg = p.graph
-        nc = len(dg.chunks)
+        nc = len(p.graph.chunks)
         chunk_vectors = tuple(tuple(v) for v in vectors[ci:ci + nc])
         ci += nc
         entity_list: list[tuple[float, ...]] = []
-        for e in dg.entities:
+        for e in p.graph.entities:
             if e.id in p.new_ids:
                 entity_list.append(tuple(vectors[ei]))
                 ei += 1
             else:
                 entity_list.append(())
-        out.append((p, DocumentGraph(doc=dg.doc, chunks=dg.chunks, entities=dg.entities,
-                                     mentions=dg.mentions, relations=dg.relations,
-                                     comentions=dg.comentions, chunk_vectors=chunk_vectors,
-                                     entity_vectors=tuple(entity_list))))
+        out.append((chunk_vectors, tuple(entity_list)))
     return out
 
 

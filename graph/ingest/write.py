@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from graph.model import DocumentGraph
 from graph.ports import GraphStore, Params
+from graph.schema import IndexNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,20 @@ def write_document(
     renamed: frozenset[str] = frozenset(),
     merges: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """Replace the document's subgraph; returns its new version."""
+    """Replace the document's subgraph; returns its new version.
+
+    ``embedding_model`` is the active space's model; the vectors go into its property
+    and, for ``dg.extra_vectors``, into the properties of the spaces being built.
+    """
+    per_space = [(IndexNames.for_model(m).vector_property, chunks, entities) for m, chunks, entities
+                 in ((embedding_model, dg.chunk_vectors, dg.entity_vectors), *dg.extra_vectors)]
+
+    def chunk_vectors(i: int) -> dict[str, list[float]]:
+        return {prop: list(chunks[i]) for prop, chunks, _ in per_space}
+
+    def entity_vectors(i: int) -> dict[str, list[float]]:  # empty for an entity already stored
+        return {prop: list(entities[i]) for prop, _, entities in per_space if entities[i]}
+
     previous = store.read("ingest_document_entities", {"doc_id": dg.doc.id})
     stale = previous[0]["ids"] if previous else []
     steps: list[tuple[str, Params]] = [
@@ -47,13 +61,13 @@ def write_document(
         ("ingest_chunks", {"embedding_model": embedding_model, "rows": [
             {"id": c.id, "doc_id": c.doc_id, "seq": c.seq, "text": c.text,
              "char_start": c.start, "char_end": c.end, "sha256": c.sha256,
-             "embedding": list(v), "prev": dg.chunks[i - 1].id if i else None}
-            for i, (c, v) in enumerate(zip(dg.chunks, dg.chunk_vectors, strict=True))]}),
+             "vectors": chunk_vectors(i), "prev": dg.chunks[i - 1].id if i else None}
+            for i, c in enumerate(dg.chunks)]}),
         ("ingest_entities", {"embedding_model": embedding_model, "rows": [
             {"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases),
-             "keys": list(entity_keys.get(e.id, ())), "embedding": list(v),
+             "keys": list(entity_keys.get(e.id, ())), "vectors": entity_vectors(i),
              "rename": e.id in renamed}
-            for e, v in zip(dg.entities, dg.entity_vectors, strict=True)]}),
+            for i, e in enumerate(dg.entities)]}),
         ("ingest_mentions", {"rows": [
             {"chunk_id": m.chunk_id, "entity_id": m.entity_id, "start": m.start, "end": m.end,
              "surface": m.surface, "extractor": m.extractor} for m in dg.mentions]}),

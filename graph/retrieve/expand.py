@@ -44,8 +44,10 @@ def expand(
     embedding: npt.NDArray[np.float32],
     relation_types: Sequence[str],
     params: RetrieveParams,
+    vector_property: str,
     relation_embedding: npt.NDArray[np.float32] | None = None,
 ) -> Subgraph:
+    """``vector_property``: the node property holding the active space's vectors."""
     groups = list(params.groups)
     skip = sorted(VALUE_TYPES)
     q_ids = list(dict.fromkeys(q.entity_id for q in question_entities))
@@ -54,7 +56,7 @@ def expand(
     start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
     edges = _walk(store, start, relation_types, groups, skip, params)
     mentions, sims = _entity_chunks(store, sorted({*start, *(e.dst for e in edges)}),
-                                    embedding, groups, params)
+                                    embedding, vector_property, groups, params)
     # Bridges: entities of the best direct chunks, and relation neighbours of the question.
     q_set = set(q_ids)
     direct = {c for e, c, _, _ in mentions if e in q_set}
@@ -79,12 +81,14 @@ def expand(
             weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
     have = {e for e, _, _, _ in mentions}
-    more, more_sims = _entity_chunks(store, sorted(bridges - have), embedding, groups, params)
+    more, more_sims = _entity_chunks(store, sorted(bridges - have), embedding, vector_property,
+                                     groups, params)
     mentions += more
     sims.update(more_sims)
     candidates = sorted({c for e, c, _, _ in mentions if e in bridges and c not in direct})
     rel_sims = _similarities(store, candidates, relation_embedding
-                             if relation_embedding is not None else embedding, groups)
+                             if relation_embedding is not None else embedding, vector_property,
+                             groups)
     bridge_scores: dict[str, float] = {}
     for e, c, _, _ in mentions:
         if e in bridges and c not in direct:
@@ -108,11 +112,13 @@ def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[st
 
 
 def _similarities(store: GraphStore, chunk_ids: Sequence[str],
-                  embedding: npt.NDArray[np.float32], groups: list[str]) -> dict[str, float]:
+                  embedding: npt.NDArray[np.float32], vector_property: str,
+                  groups: list[str]) -> dict[str, float]:
     if not chunk_ids:
         return {}
     rows = store.read("retrieve_chunk_similarity", {
-        "ids": list(chunk_ids), "embedding": embedding.tolist(), "groups": groups})
+        "ids": list(chunk_ids), "embedding": embedding.tolist(), "groups": groups,
+        "property": vector_property})
     return {r["id"]: float(r["sim"]) for r in rows}
 
 
@@ -140,7 +146,7 @@ def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str]
 
 
 def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
-                   embedding: npt.NDArray[np.float32], groups: list[str],
+                   embedding: npt.NDArray[np.float32], vector_property: str, groups: list[str],
                    params: RetrieveParams) -> tuple[list[Mention], dict[str, float]]:
     mentions: list[Mention] = []
     sims: dict[str, float] = {}
@@ -148,7 +154,7 @@ def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
         return mentions, sims
     for r in store.read("retrieve_entity_chunks", {
             "entity_ids": list(entity_ids), "groups": groups, "embedding": embedding.tolist(),
-            "per_entity": params.chunks_per_entity}):
+            "property": vector_property, "per_entity": params.chunks_per_entity}):
         mentions.append((r["entity_id"], r["chunk_id"], int(r["char_start"]),
                          int(r["char_end"])))
         sims[r["chunk_id"]] = float(r["sim"])

@@ -78,7 +78,7 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         subgraph = timed("expand", lambda: expand(
             store, question_entities=entities, seeds=seeds, embedding=qa.embedding,
             relation_types=sorted(ports.ontology.entity_relation_types), params=params,
-            relation_embedding=relation_embedding))
+            vector_property=names.vector_property, relation_embedding=relation_embedding))
         lists["graph"] = graph_hits(subgraph.chunk_scores, pool, params.graph_min_ratio)
     # The graph list leads only when the question names something specific; a walk
     # from "ISO" (in every document) carries no more signal than the searches.

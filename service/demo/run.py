@@ -22,12 +22,12 @@ from importlib.resources import files
 from typing import Any
 
 from graph.ingest.load import load_paths
-from graph.ingest.pipeline import IngestOptions, Ports, ingest
+from graph.ingest.pipeline import ingest
 from graph.schema import database_status, init_schema
 from ontology.errors import KgragError
 from service.auth import create_key, revoke_key
 from service.settings import Settings
-from service.wiring import Services
+from service.wiring import Services, ingest_options, ingest_ports
 
 QUESTIONS = (
     ("analyst", "Who is the Chief Information Security Officer of Northwind Mutual Insurance?"),
@@ -90,14 +90,9 @@ def run_demo(echo: Callable[[str], None]) -> None:
     issued = []
     try:
         svc.store.verify()
-        names = svc.index_names()
-        init_schema(svc.store, names=names, dimension=svc.embedder.get().dimension,
-                    ontology=svc.ontology)
+        init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
         corpus = str(files("service") / "demo" / "corpus")
-        report = ingest(load_paths([corpus]), Ports(svc.store, svc.extractor.get(),
-                                                   svc.embedder.get(), svc.ontology),
-                        IngestOptions(entity_index=names.entity_vector,
-                                      similarity_threshold=settings.link_similarity_threshold))
+        report = ingest(load_paths([corpus]), ingest_ports(svc), ingest_options(svc))
         echo(f"demo corpus: {report.ingested} ingested, {report.unchanged} unchanged, "
              f"{len(report.failed)} failed ({report.chunks} chunks, {report.entities} entities, "
              f"{report.relations} relations written)")

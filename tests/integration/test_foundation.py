@@ -32,9 +32,8 @@ def test_server_is_neo4j_5_26(graph_db) -> None:  # type: ignore[no-untyped-def]
 
 def test_db_init_is_idempotent_and_indexes_are_online(graph_db) -> None:  # type: ignore[no-untyped-def]
     svc = graph_db
-    dim = svc.embedder.get().dimension
-    first = init_schema(svc.store, names=svc.index_names(), dimension=dim, ontology=svc.ontology)
-    second = init_schema(svc.store, names=svc.index_names(), dimension=dim, ontology=svc.ontology)
+    first = init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
+    second = init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
     shape = [(r["name"], r["type"], tuple(r["labels"] or ()), tuple(r["properties"] or ()))
              for r in first]
     assert shape == [(r["name"], r["type"], tuple(r["labels"] or ()),

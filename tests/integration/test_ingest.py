@@ -54,10 +54,11 @@ def test_corpus_ingests_with_lineage(graph_db) -> None:  # type: ignore[no-untyp
     assert docs[0]["em"].startswith("all-MiniLM-L6-v2@") and docs[0]["sm"].startswith(
         "en_core_web_sm")
     assert docs[0]["ov"] == graph_db.ontology.version
-    dims = q(graph_db, "MATCH (c:Chunk) RETURN DISTINCT size(c.embedding) AS d, "
-                       "c.embedding_model AS m")
+    prop = graph_db.active_space().vector_property  # the active embedding space's vectors
+    dims = q(graph_db, "MATCH (c:Chunk) RETURN DISTINCT size(c[$p]) AS d, "
+                       "c.embedding_model AS m", p=prop)
     assert dims == [{"d": 384, "m": graph_db.embedder.get().model_id}]
-    assert q(graph_db, "MATCH (e:Entity) WHERE e.embedding IS NULL RETURN e.id") == []
+    assert q(graph_db, "MATCH (e:Entity) WHERE e[$p] IS NULL RETURN e.id", p=prop) == []
 
 
 def test_acronym_and_long_form_are_one_entity_across_documents(graph_db) -> None:  # type: ignore[no-untyped-def]
