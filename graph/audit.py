@@ -25,7 +25,8 @@ from graph.ports import GraphStore, Params, Row
 from ontology.errors import InvalidInputError, NotFoundError
 
 #: The version properties a Query carries (also kept together as JSON).
-VERSION_KEYS = ("embedding_model", "embedding_index", "spacy_model", "ontology_version",
+VERSION_KEYS = ("embedding_model", "embedding_space", "embedding_index", "spacy_model",
+                "ontology_version", "pipeline_version",
                 "prompt_version", "generator", "model")
 _STEP_LINKS = ("entity_id", "chunk_id", "doc_id")  # what STEP_OF may point at
 _SCALAR = (str, int, float, bool)

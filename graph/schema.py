@@ -36,6 +36,7 @@ class IndexNames:
     chunk_vector: str
     entity_vector: str
     vector_property: str
+    space: str = ""
     chunk_fulltext: str = FULLTEXT_CHUNK
     entity_fulltext: str = FULLTEXT_ENTITY
 
@@ -43,7 +44,7 @@ class IndexNames:
     def for_model(cls, model_id: str) -> IndexNames:
         slug = space_slug(model_id)
         return cls(chunk_vector=f"chunk_embedding_{slug}", entity_vector=f"entity_embedding_{slug}",
-                   vector_property=f"embedding_{slug}")
+                   vector_property=f"embedding_{slug}", space=slug)
 
     def all(self) -> tuple[str, ...]:
         return (self.chunk_vector, self.entity_vector, self.chunk_fulltext, self.entity_fulltext)

@@ -35,6 +35,8 @@ class QAResult:
             "chunks": [c.as_dict() for c in self.retrieval.chunks],
             "timings_ms": self.retrieval.timings_ms,
             "embedding_index": self.retrieval.index,
+            "embedding_space": self.retrieval.space,
+            "embedding_model": self.retrieval.embedding_model,
         }
 
 

@@ -156,6 +156,8 @@ class RetrievalSchema(Open):
     question_entities = fields.List(fields.Nested(QuestionEntitySchema), required=True)
     timings_ms = _TIMINGS
     index = fields.String(required=True)
+    space = fields.String(metadata={"description": "The embedding space read (its id)."})
+    embedding_model = fields.String(metadata={"description": "Model that embedded the question."})
     audit_id = _AUDIT_ID
 
 
@@ -188,6 +190,7 @@ class AnswerSchema(Open):
     chunks = fields.List(fields.Nested(ChunkSchema), required=True)
     timings_ms = _TIMINGS
     embedding_index = fields.String(required=True)
+    embedding_space = fields.String(metadata={"description": "The embedding space read."})
     audit_id = _AUDIT_ID
 
 

@@ -108,4 +108,5 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         index_names={"vector": names.chunk_vector, "fulltext": names.chunk_fulltext}))
     timings["total"] = round(sum(timings.values()), 2)
     return Retrieval(question=question, mode=mode, chunks=chunks, paths=paths,
-                     entities=tuple(entities), timings_ms=timings, index=names.chunk_vector)
+                     entities=tuple(entities), timings_ms=timings, index=names.chunk_vector,
+                     space=names.space, embedding_model=ports.embedder.model_id)

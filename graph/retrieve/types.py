@@ -134,7 +134,9 @@ class Retrieval:
     paths: tuple[ProvenancePath, ...]
     entities: tuple[QuestionEntity, ...]
     timings_ms: dict[str, float]
-    index: str  # the vector index (embedding space) read
+    index: str  # the vector index read
+    space: str = ""  # the embedding space it belongs to
+    embedding_model: str = ""  # the model that embedded the question (name@version)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -145,5 +147,6 @@ class Retrieval:
                 {"surface": e.surface, "entity_id": e.entity_id, "name": e.name,
                  "type": e.type, "method": e.method, "score": round(e.score, 4)}
                 for e in self.entities],
-            "timings_ms": self.timings_ms, "index": self.index,
+            "timings_ms": self.timings_ms, "index": self.index, "space": self.space,
+            "embedding_model": self.embedding_model,
         }

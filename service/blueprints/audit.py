@@ -40,8 +40,13 @@ def record(svc: Services, principal: Principal, *, question: str, params: dict[s
         if _missing(exc, "graph.audit"):
             return None
         raise
+    from graph.ingest.pipeline import PIPELINE_VERSION
+
     versions = {
-        "embedding_model": svc.embedder.get().model_id,
+        # The space the retrieval read (resolved at its start), not the configured model.
+        "embedding_model": str(retrieval.get("embedding_model") or svc.embedder.get().model_id),
+        "embedding_space": str(retrieval.get("space") or retrieval.get("embedding_space", "")),
+        "pipeline_version": PIPELINE_VERSION,
         "spacy_model": svc.extractor.get().model_id,
         "ontology": svc.ontology.version,
         "ontology_version": svc.ontology.version,  # the name graph.audit keeps on the Query
