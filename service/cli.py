@@ -252,10 +252,11 @@ def demo() -> None:
 
 def _register_subcommands() -> None:
     # Imported here: these modules share cli_common with this one, not each other.
+    from service.cli_embeddings import drift, embeddings, versions
     from service.cli_eval import eval_command
     from service.cli_service import keys, serve
 
-    for command in (eval_command, keys, serve):
+    for command in (eval_command, keys, serve, embeddings, drift, versions):
         main.add_command(command)
 
 

@@ -118,14 +118,18 @@ class Services:
     def embedder_for(self, space: Space) -> SentenceTransformerEmbedder:
         """The model of ``space``, loaded once; refuses one whose files have changed
         since the space was built (its vectors would no longer match its queries)."""
-        with self._embedders_lock:
-            lazy = self._embedders.setdefault(
-                space.model, Lazy(lambda: build_embedder(self.settings, space.model)))
-        embedder = lazy.get()
+        embedder = self.embedder_for_model(space.model)
         if embedder.model_id != space.model_id:
             raise ModelError(f"embedding space {space.id} was built with {space.model_id}, "
                              f"but {space.model} now loads {embedder.model_id}")
         return embedder
+
+    def embedder_for_model(self, model: str) -> SentenceTransformerEmbedder:
+        """A model by name or folder, loaded once per Services."""
+        with self._embedders_lock:
+            lazy = self._embedders.setdefault(
+                model, Lazy(lambda: build_embedder(self.settings, model)))
+        return lazy.get()
 
     def index_names(self) -> IndexNames:
         """The active space's indexes (the configured model's before ``db init``)."""

@@ -104,16 +104,24 @@ def services(settings):  # type: ignore[no-untyped-def]
     svc.close()
 
 
-@pytest.fixture
-def graph_db(services):  # type: ignore[no-untyped-def]
-    """A clean graph (schema and ontology mirror kept) for one test."""
+def clean_graph(services):  # type: ignore[no-untyped-def]
+    """Empty the graph; keep the schema, re-mirror the ontology and re-register the
+    configured model's embedding space as the active one (what `db init` leaves)."""
     from graph.schema import reset_database
+    from graph.spaces import bootstrap
 
     reset_database(services.store)
     classes, edges = services.ontology.neo4j_rows()
     services.store.write([("ingest_ontology_classes", {"rows": classes}),
                           ("ingest_ontology_subclass", {"rows": edges})])
+    bootstrap(services.store, services.default_space())
     return services
+
+
+@pytest.fixture
+def graph_db(services):  # type: ignore[no-untyped-def]
+    """A clean graph (schema and ontology mirror kept) for one test."""
+    return clean_graph(services)
 
 
 def replace_settings(settings, **changes):  # type: ignore[no-untyped-def]

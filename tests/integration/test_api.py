@@ -41,13 +41,10 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(services: Any, settings: Any) -> Iterator[Api]:
-    from graph.schema import reset_database
+    from tests.conftest import clean_graph
 
     # graph_db's clean graph, kept for the whole module (ingesting once keeps it fast).
-    reset_database(services.store)
-    classes, edges = services.ontology.neo4j_rows()
-    services.store.write([("ingest_ontology_classes", {"rows": classes}),
-                          ("ingest_ontology_subclass", {"rows": edges})])
+    clean_graph(services)
     app = create_app(settings, services=services)
     client = app.test_client()
     keys = {name: bearer(create_key(services.store, principal=name, roles=roles,

@@ -1,0 +1,1 @@
+CREATE CONSTRAINT drift_probe_id IF NOT EXISTS FOR (n:DriftProbe) REQUIRE n.id IS UNIQUE
