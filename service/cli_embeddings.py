@@ -229,24 +229,11 @@ def _probe_questions(path: str) -> list[str]:
 @one_line_errors
 def versions(as_json: bool) -> None:
     """What is active: embedding space, models, ontology, pipeline and prompt versions."""
-    from graph.ingest.pipeline import PIPELINE_VERSION
-    from graph.spaces import list_spaces
-    from service.answer.prompt import prompt_version
+    from service.governance import current_versions
 
     svc = open_services()
     try:
-        spaces = list_spaces(svc.store)
-        settings = svc.settings
-        out: dict[str, Any] = {
-            "embedding_space": next((s.as_dict() for s in spaces if s.state == "active"), None),
-            "other_spaces": [{"id": s.id, "state": s.state, "model_id": s.model_id}
-                             for s in spaces if s.state != "active"],
-            "spacy_model": settings.spacy_model,
-            "ontology_version": svc.ontology.version,
-            "pipeline_version": PIPELINE_VERSION,
-            "generator": settings.llm_model or "extractive",
-            "prompt_version": prompt_version(),
-        }
+        out = current_versions(svc)
     finally:
         svc.close()
     if as_json:

@@ -260,6 +260,28 @@ class AuditSchema(Open):
     id = fields.String()
 
 
+class SpaceSchema(Open):
+    id = fields.String(required=True)
+    model = fields.String()
+    model_id = fields.String(required=True)
+    dimension = fields.Integer()
+    state = fields.String(required=True)
+    previous = fields.String(allow_none=True)
+    property = fields.String()
+    chunk_index = fields.String()
+    entity_index = fields.String()
+
+
+class VersionsSchema(Open):
+    embedding_space = fields.Nested(SpaceSchema, allow_none=True)
+    other_spaces = fields.List(fields.Dict())
+    spacy_model = fields.String(required=True)
+    ontology_version = fields.String(required=True)
+    pipeline_version = fields.String(required=True)
+    generator = fields.String(required=True)
+    prompt_version = fields.String(required=True)
+
+
 class StatusSchema(Open):
     status = fields.String(required=True)
     indexes = fields.List(fields.String())

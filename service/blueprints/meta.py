@@ -18,7 +18,7 @@ from flask_smorest import Api, Blueprint
 from service.auth import authorize, login
 from service.errors import PROBLEM_JSON
 from service.observability import metrics_response
-from service.schemas import ProblemSchema, StatusSchema
+from service.schemas import ProblemSchema, StatusSchema, VersionsSchema
 
 API_VERSION = "1.0.0"
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
@@ -28,7 +28,7 @@ DESCRIPTION = (
     "Every error is `application/problem+json` (RFC 9457)."
 )
 
-bp = Blueprint("meta", __name__, description="Service metrics.")
+bp = Blueprint("meta", __name__, description="Service metrics and versions.")
 
 
 class KgragApi(Api):
@@ -95,3 +95,16 @@ def metrics_view() -> ResponseReturnValue:
     if not current_app.extensions["kgrag.settings"].metrics_public:
         authorize(login(), "admin")
     return metrics_response()
+
+
+@bp.route("/v1/versions", methods=["GET"])
+@bp.response(200, VersionsSchema)
+@bp.doc(security=[{"bearerAuth": []}])
+def versions_view() -> dict[str, object]:
+    """What answers now: the active embedding space, models, ontology, pipeline and
+    prompt versions (any authenticated principal)."""
+    from service.app import services
+    from service.governance import current_versions
+
+    login()
+    return current_versions(services(current_app))

@@ -266,6 +266,10 @@ def test_cli_drift_eval_space_and_the_audit_names_the_space(corpus: Any, setting
                        headers={"Authorization": f"Bearer {key}"}).get_json()
     assert audit["versions"]["embedding_space"] == space_id
     assert audit["versions"]["embedding_model"].startswith("minilm-cls@")
+    assert audit["versions"]["pipeline_version"] and audit["versions"]["prompt_version"]
+    rest = client.get("/v1/versions", headers={"Authorization": f"Bearer {key}"})
+    assert rest.status_code == 200 and rest.get_json()["embedding_space"]["id"] == space_id
+    assert client.get("/v1/versions").status_code == 401
     back = runner.invoke(cli, ["embeddings", "rollback"], env=env)
     assert back.exit_code == 0 and "rolled back" in back.output
     refused = runner.invoke(cli, ["embeddings", "drop", corpus.active_space().id, "--yes"],
