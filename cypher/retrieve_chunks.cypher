@@ -1,7 +1,8 @@
 // The chunks to show, with their document version; ACL checked once more.
+// One row: its chunks as [id, text, char_start, char_end, doc_id, uri, title,
+// version, sha256] (lists, not maps: the driver decodes every key of every map).
 UNWIND $ids AS id
 MATCH (d:Document)-[:HAS_CHUNK]->(c:Chunk {id: id})
 WHERE any(g IN c.acl WHERE g IN $groups)
-RETURN c.id AS id, c.text AS text, c.seq AS seq, c.char_start AS char_start,
-       c.char_end AS char_end, d.id AS doc_id, d.uri AS uri, d.title AS title,
-       d.version AS version, d.sha256 AS sha256
+RETURN collect([c.id, c.text, c.char_start, c.char_end, d.id, d.uri, d.title, d.version,
+                d.sha256]) AS chunks

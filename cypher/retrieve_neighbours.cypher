@@ -1,6 +1,9 @@
 // One hop of bounded expansion over typed relations whose evidence the
 // principal may read; a restricted fact is never a stepping stone. At most
 // $per_node relations per entity, strongest first, so a hub cannot eat the budget.
+// One row: its edges as [src, dst, type, forward, lemma, chunk_id, char_start,
+// char_end, confidence] in (src, confidence DESC, dst, chunk_id, char_start) order
+// (lists, not maps: the driver decodes every key of every map).
 UNWIND $frontier AS id
 MATCH (e:Entity {id: id})
 CALL (e) {
@@ -11,8 +14,10 @@ CALL (e) {
   ORDER BY r.confidence DESC, n.id, r.chunk_id, r.char_start
   LIMIT $per_node
 }
-RETURN e.id AS src, n.id AS dst, type(r) AS type, startNode(r) = e AS forward,
-       r.predicate AS lemma, r.chunk_id AS chunk_id, r.char_start AS char_start,
-       r.char_end AS char_end, r.confidence AS confidence
+WITH e.id AS src, n.id AS dst, type(r) AS type, startNode(r) = e AS forward,
+     r.predicate AS lemma, r.chunk_id AS chunk_id, r.char_start AS char_start,
+     r.char_end AS char_end, r.confidence AS confidence
 ORDER BY src, confidence DESC, dst, chunk_id, char_start
 LIMIT $budget
+RETURN collect([src, dst, type, forward, lemma, chunk_id, char_start, char_end,
+                confidence]) AS edges

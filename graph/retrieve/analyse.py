@@ -4,12 +4,21 @@ The question goes through the same spaCy pipeline as the documents; each
 mention is linked by its normalised key first (exact, alias-aware), then by
 entity-vector similarity above a threshold.  Only entities that a chunk the
 principal may read mentions can be linked.
+
+The stage comes in steps so that the pipeline can overlap them with the
+searches: :func:`parse_question` (spaCy), :func:`link_by_keys` (one query, which
+needs no vector), :func:`embed_question` (one batch) and :func:`link_question`
+(the similarity fallback).  :func:`analyse_question` runs them in order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from graph.ingest.link import VALUE_TYPES, normalise
 from graph.ports import Embedder, EntityExtractor, GraphStore
@@ -33,32 +42,41 @@ def lucene_terms(text: str, *, operator: str = "OR", drop: frozenset[str] = QUES
     return f" {operator} ".join(kept)
 
 
-def analyse_question(
-    question: str,
-    *,
-    extractor: EntityExtractor,
-    embedder: Embedder,
-    store: GraphStore,
-    names: IndexNames,
-    groups: Sequence[str],
-    threshold: float,
-) -> QuestionAnalysis:
+@dataclass(frozen=True, slots=True)
+class ParsedQuestion:
+    """What spaCy found in the question: the strings to link, and their keys."""
+
+    question: str
+    surfaces: tuple[str, ...]  # typed mentions (no dates or amounts), first occurrence order
+    extra: tuple[str, ...]  # capitalised words the small model did not tag: tried by key only
+    keys: Mapping[str, str]  # surface -> normalised key
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return (*self.surfaces, *self.extra)
+
+
+def parse_question(question: str, extractor: EntityExtractor) -> ParsedQuestion:
     analysis = extractor.analyse([question])[0]
     mentions = [m for m in analysis.mentions if m.label not in VALUE_TYPES]
-    surfaces = list(dict.fromkeys(m.surface for m in mentions))
+    surfaces = tuple(dict.fromkeys(m.surface for m in mentions))
     # Capitalised words the small model did not tag ("Sughd") are tried by key only.
     covered = [(m.start, m.end) for m in analysis.mentions]
-    extra = [
+    extra = tuple(
         x.group(0)
         for x in _CAPITALISED.finditer(question)
         if not any(s < x.end() and x.start() < e for s, e in covered)
         and x.group(0).lower() not in QUESTION_WORDS
-    ]
-    vectors = embedder.embed([question, *surfaces])
-    keys = {s: normalise(s) for s in [*surfaces, *extra]}
+    )
+    return ParsedQuestion(question, surfaces, extra, {s: normalise(s) for s in (*surfaces, *extra)})
+
+
+def link_by_keys(parsed: ParsedQuestion, *, store: GraphStore, names: IndexNames,
+                 groups: Sequence[str]) -> dict[str, QuestionEntity]:
+    """Entities whose normalised keys the question's mentions match, by key."""
     rows = [
         {"key": k, "lucene": lucene_terms(k, operator="AND", drop=frozenset({"and"}))}
-        for k in dict.fromkeys(keys.values())
+        for k in dict.fromkeys(parsed.keys.values())
         if k
     ]
     rows = [r for r in rows if r["lucene"]]
@@ -72,7 +90,36 @@ def analyse_question(
                 r["key"],
                 QuestionEntity(r["key"], r["id"], r["name"], r["type"], "alias", 1.0, int(r["df"])),
             )
-    unmatched = [(s, vectors[i + 1]) for i, s in enumerate(surfaces) if keys[s] not in by_key]
+    return by_key
+
+
+def embed_question(parsed: ParsedQuestion, embedder: Embedder) -> npt.NDArray[np.float32]:
+    """One batch: the question, then each typed mention (for the similarity fallback)."""
+    return embedder.embed([parsed.question, *parsed.surfaces])
+
+
+def residual_question(question: str, surfaces: Sequence[str]) -> str:
+    """The question without the linked names: what a chunk one bridge away resembles."""
+    residual = question
+    for s in surfaces:
+        residual = residual.replace(s, " ")
+    return " ".join(residual.split())
+
+
+def link_question(
+    parsed: ParsedQuestion,
+    vectors: npt.NDArray[np.float32],
+    by_key: Mapping[str, QuestionEntity],
+    *,
+    store: GraphStore,
+    names: IndexNames,
+    groups: Sequence[str],
+    threshold: float,
+) -> tuple[QuestionEntity, ...]:
+    """Key matches first; typed mentions no key matched by entity-vector similarity."""
+    keys = parsed.keys
+    unmatched = [(s, vectors[i + 1]) for i, s in enumerate(parsed.surfaces)
+                 if keys[s] not in by_key]
     by_surface: dict[str, QuestionEntity] = {}
     if unmatched:
         for r in store.read(
@@ -96,23 +143,42 @@ def analyse_question(
                     int(r["df"]),
                 )
     linked: dict[str, QuestionEntity] = {}
-    for s in [*surfaces, *extra]:
+    for s in parsed.candidates:
         hit = by_key.get(keys[s]) or by_surface.get(s)
         if hit is not None and hit.entity_id not in linked:
             linked[hit.entity_id] = QuestionEntity(
                 s, hit.entity_id, hit.name, hit.type, hit.method, hit.score, hit.df
             )
-    residual = question
-    for q in linked.values():
-        residual = residual.replace(q.surface, " ")
-    residual = " ".join(residual.split())
-    relation_vec = (
-        embedder.embed([residual])[0] if residual != question and residual else vectors[0]
-    )
+    return tuple(linked.values())
+
+
+def relation_text(question: str, entities: Sequence[QuestionEntity]) -> str | None:
+    """The text to embed as the relation embedding, or None when it is the question."""
+    residual = residual_question(question, [q.surface for q in entities])
+    return residual if residual != question and residual else None
+
+
+def analyse_question(
+    question: str,
+    *,
+    extractor: EntityExtractor,
+    embedder: Embedder,
+    store: GraphStore,
+    names: IndexNames,
+    groups: Sequence[str],
+    threshold: float,
+) -> QuestionAnalysis:
+    """All steps in order (the pipeline overlaps them with the searches instead)."""
+    parsed = parse_question(question, extractor)
+    by_key = link_by_keys(parsed, store=store, names=names, groups=groups)
+    vectors = embed_question(parsed, embedder)
+    entities = link_question(parsed, vectors, by_key, store=store, names=names, groups=groups,
+                             threshold=threshold)
+    residual = relation_text(question, entities)
     return QuestionAnalysis(
         question=question,
         embedding=vectors[0],
-        entities=tuple(linked.values()),
+        entities=entities,
         lucene=lucene_terms(question),
-        relation_embedding=relation_vec,
+        relation_embedding=embedder.embed([residual])[0] if residual else vectors[0],
     )

@@ -18,7 +18,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -34,6 +35,7 @@ DIRECT_CHUNKS = 3  # direct chunks whose other entities become bridges
 MAX_BRIDGE_DF = 50  # an entity in more chunks than this bridges nothing in particular
 
 Mention = tuple[str, str, int, int]  # entity_id, chunk_id, char_start, char_end
+Vector = npt.NDArray[np.float32]
 
 
 def expand(
@@ -45,9 +47,13 @@ def expand(
     relation_types: Sequence[str],
     params: RetrieveParams,
     vector_property: str,
-    relation_embedding: npt.NDArray[np.float32] | None = None,
+    relation_embedding: Vector | Callable[[], Vector] | None = None,
 ) -> Subgraph:
-    """``vector_property``: the node property holding the active space's vectors."""
+    """``vector_property``: the node property holding the active space's vectors.
+
+    ``relation_embedding`` may be a callable: it is called only when the chunks'
+    similarities are first fetched, so the pipeline can compute it meanwhile.
+    """
     groups = list(params.groups)
     skip = sorted(VALUE_TYPES)
     q_ids = list(dict.fromkeys(q.entity_id for q in question_entities))
@@ -55,8 +61,11 @@ def expand(
                                 groups, skip)
     start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
     edges = _walk(store, start, relation_types, groups, skip, params)
-    mentions, sims = _entity_chunks(store, sorted({*start, *(e.dst for e in edges)}),
-                                    embedding, vector_property, groups, params)
+    rel_vec = relation_embedding() if callable(relation_embedding) else relation_embedding
+    vectors = (embedding, rel_vec if rel_vec is not None else embedding)
+    found = _entity_chunks(store, sorted({*start, *(e.dst for e in edges)}), vectors,
+                           vector_property, groups, params)
+    mentions, sims, rel_sims, names = found.mentions, found.sims, found.rel_sims, found.names
     # Bridges: entities of the best direct chunks, and relation neighbours of the question.
     q_set = set(q_ids)
     direct = {c for e, c, _, _ in mentions if e in q_set}
@@ -70,6 +79,7 @@ def expand(
     for r in (*seed_rows, *bridge_rows):  # the direct chunks' own mentions, for the paths
         if (r["entity_id"], r["chunk_id"]) not in known and r["chunk_id"] in top_direct:
             mentions.append((r["entity_id"], r["chunk_id"], r["char_start"], r["char_end"]))
+            names.setdefault(r["entity_id"], r["name"])
     # A bridge's weight: 1 when a stated relation joins it to the question's entity,
     # 0.5 when they only share a direct chunk.
     weight: dict[str, float] = {}
@@ -81,14 +91,12 @@ def expand(
             weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
     have = {e for e, _, _, _ in mentions}
-    more, more_sims = _entity_chunks(store, sorted(bridges - have), embedding, vector_property,
-                                     groups, params)
-    mentions += more
-    sims.update(more_sims)
-    candidates = sorted({c for e, c, _, _ in mentions if e in bridges and c not in direct})
-    rel_sims = _similarities(store, candidates, relation_embedding
-                             if relation_embedding is not None else embedding, vector_property,
-                             groups)
+    more = _entity_chunks(store, sorted(bridges - have), vectors, vector_property, groups, params)
+    mentions += more.mentions
+    sims.update(more.sims)
+    rel_sims.update(more.rel_sims)
+    names.update(more.names)
+    # Bridge candidates: chunks one bridge away that do not name the question's entity.
     bridge_scores: dict[str, float] = {}
     for e, c, _, _ in mentions:
         if e in bridges and c not in direct:
@@ -99,27 +107,18 @@ def expand(
     ranks = personalized_pagerank(edges, mentions, seeds, restart, params.ppr_alpha)
     scores = {c: m ** params.ppr_power * max(sims.get(c, 0.0), 0.0) ** params.sim_power
               for c, m in ranks.items() if m > 0}
+    names.update({q.entity_id: q.name for q in question_entities})
     return Subgraph(edges=tuple(edges), mentions=tuple(mentions), chunk_scores=scores,
-                    bridge_scores=bridge_scores)
+                    bridge_scores=bridge_scores, names=names)
 
 
 def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[str],
                     skip: list[str]) -> list[dict[str, Any]]:
     if not chunk_ids:
         return []
-    return store.read("retrieve_chunk_entities", {
-        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip})
-
-
-def _similarities(store: GraphStore, chunk_ids: Sequence[str],
-                  embedding: npt.NDArray[np.float32], vector_property: str,
-                  groups: list[str]) -> dict[str, float]:
-    if not chunk_ids:
-        return {}
-    rows = store.read("retrieve_chunk_similarity", {
-        "ids": list(chunk_ids), "embedding": embedding.tolist(), "groups": groups,
-        "property": vector_property})
-    return {r["id"]: float(r["sim"]) for r in rows}
+    rows: list[dict[str, Any]] = store.read("retrieve_chunk_entities", {
+        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip})[0]["mentions"]
+    return rows
 
 
 def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str],
@@ -132,33 +131,48 @@ def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str]
             break
         rows = store.read("retrieve_neighbours", {
             "frontier": frontier, "types": list(relation_types), "groups": groups,
-            "skip_types": skip, "budget": params.node_budget, "per_node": params.per_node})
+            "skip_types": skip, "budget": params.node_budget,
+            "per_node": params.per_node})[0]["edges"]
         nxt: list[str] = []
-        for r in rows:
-            edges.append(Edge(r["src"], r["dst"], r["type"], bool(r["forward"]), r["lemma"] or "",
-                              r["chunk_id"], int(r["char_start"]), int(r["char_end"]),
-                              float(r["confidence"] or 0.5)))
-            if r["dst"] not in seen:
-                seen.add(r["dst"])
-                nxt.append(r["dst"])
+        for src, dst, type_, forward, lemma, chunk_id, s, e, confidence in rows:
+            edges.append(Edge(src, dst, type_, bool(forward), lemma or "", chunk_id, int(s),
+                              int(e), float(confidence or 0.5)))
+            if dst not in seen:
+                seen.add(dst)
+                nxt.append(dst)
         frontier = nxt
     return edges
 
 
+@dataclass(frozen=True, slots=True)
+class EntityChunks:
+    """Chunks that mention some entities: the mentions, and each chunk's similarities."""
+
+    mentions: list[Mention]
+    sims: dict[str, float]  # chunk -> cosine to the question
+    rel_sims: dict[str, float]  # chunk -> cosine to the question without its names
+    names: dict[str, str]  # entity -> name
+
+
 def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
-                   embedding: npt.NDArray[np.float32], vector_property: str, groups: list[str],
-                   params: RetrieveParams) -> tuple[list[Mention], dict[str, float]]:
-    mentions: list[Mention] = []
-    sims: dict[str, float] = {}
+                   vectors: tuple[Vector, Vector], vector_property: str, groups: list[str],
+                   params: RetrieveParams) -> EntityChunks:
+    found = EntityChunks([], {}, {}, {})
     if not entity_ids:
-        return mentions, sims
-    for r in store.read("retrieve_entity_chunks", {
-            "entity_ids": list(entity_ids), "groups": groups, "embedding": embedding.tolist(),
-            "property": vector_property, "per_entity": params.chunks_per_entity}):
-        mentions.append((r["entity_id"], r["chunk_id"], int(r["char_start"]),
-                         int(r["char_end"])))
-        sims[r["chunk_id"]] = float(r["sim"])
-    return mentions, sims
+        return found
+    rows = store.read("retrieve_entity_chunks", {
+        "entity_ids": list(entity_ids), "groups": groups, "embedding": vectors[0].tolist(),
+        "relation_embedding": vectors[1].tolist(), "property": vector_property,
+        "per_entity": params.chunks_per_entity})
+    # One row per entity, in the order asked for (mention order decides path ties).
+    position = {e: i for i, e in enumerate(entity_ids)}
+    for r in sorted(rows, key=lambda r: position[r["entity_id"]]):
+        found.names[r["entity_id"]] = r["name"]
+        for chunk_id, char_start, char_end, sim, rel_sim in r["chunks"]:
+            found.mentions.append((r["entity_id"], chunk_id, int(char_start), int(char_end)))
+            found.sims[chunk_id] = float(sim)
+            found.rel_sims[chunk_id] = float(rel_sim)
+    return found
 
 
 def restart_vector(question_entities: Sequence[QuestionEntity], seeds: Sequence[Hit],

@@ -97,6 +97,7 @@ class Subgraph:
     mentions: tuple[tuple[str, str, int, int], ...]  # (entity_id, chunk_id, start, end)
     chunk_scores: dict[str, float]  # personalized PageRank (x similarity) of each chunk
     bridge_scores: dict[str, float] = field(default_factory=dict)  # one bridge entity away
+    names: dict[str, str] = field(default_factory=dict)  # entity id -> name (mentions)
 
 
 @dataclass(frozen=True, slots=True)

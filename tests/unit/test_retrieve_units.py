@@ -1,12 +1,18 @@
-"""Retrieval stages without Neo4j: fusion, interleaving, overlaps, PageRank, spans."""
+"""Retrieval stages without Neo4j: fusion, interleaving, overlaps, PageRank, spans,
+and the expansion over a fake store."""
 
 from __future__ import annotations
 
-from graph.retrieve.analyse import lucene_terms
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from graph.retrieve.analyse import lucene_terms, relation_text, residual_question
 from graph.retrieve.assemble import sentence_span
-from graph.retrieve.expand import personalized_pagerank, restart_vector
+from graph.retrieve.expand import expand, personalized_pagerank, restart_vector
 from graph.retrieve.rank import drop_overlaps, interleave, rrf
-from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk
+from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk, RetrieveParams
 
 
 def test_rrf_sums_reciprocal_ranks_with_weights_and_breaks_ties_by_id() -> None:
@@ -69,3 +75,79 @@ def test_lucene_terms_never_pass_syntax_through() -> None:
     q = lucene_terms('Who owns "Acme" AND (Beta)~2 OR x:y \\ [a TO b]?')
     assert q == "owns OR acme OR beta OR 2 OR x OR y OR b"  # "and", "or", "to", "a" dropped
     assert lucene_terms("the of and") == ""
+
+
+class FakeStore:
+    """Canned single-row answers of the expansion's queries, recording each read."""
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[str, dict[str, Any]]] = []
+
+    def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        p = dict(params or {})
+        self.reads.append((query, p))
+        if query == "retrieve_chunk_entities":
+            rows = [m for m in CHUNK_MENTIONS if m["chunk_id"] in p["chunk_ids"]]
+            return [{"mentions": rows}]
+        if query == "retrieve_neighbours":
+            return [{"edges": [e for e in EDGES if e[0] in p["frontier"]]}]
+        if query == "retrieve_entity_chunks":
+            # Deliberately not in the order asked for: expand must not depend on it.
+            return [r for r in reversed(ENTITY_CHUNKS) if r["entity_id"] in p["entity_ids"]]
+        raise AssertionError(query)
+
+    def write(self, steps: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[dict[str, Any]]]:
+        raise AssertionError("retrieval never writes")
+
+
+CHUNK_MENTIONS = [
+    {"chunk_id": "c:seed", "entity_id": "e:light", "name": "Lighthouse", "char_start": 0,
+     "char_end": 10, "df": 2},
+    {"chunk_id": "c:seed", "entity_id": "e:op", "name": "Operator", "char_start": 20,
+     "char_end": 28, "df": 3},
+]
+EDGES = [["e:light", "e:op", "OPERATES", False, "operate", "c:seed", 0, 30, 0.9],
+         ["e:op", "e:dir", "SUBJECT_TO", True, None, "c:reg", 5, 40, None]]
+ENTITY_CHUNKS = [
+    {"entity_id": "e:light", "name": "Lighthouse", "chunks": [["c:seed", 0, 10, 0.9, 0.2]]},
+    {"entity_id": "e:op", "name": "Operator",
+     "chunks": [["c:seed", 20, 28, 0.9, 0.2], ["c:reg", 0, 8, 0.7, 0.6]]},
+    {"entity_id": "e:dir", "name": "Directive", "chunks": [["c:reg", 30, 39, 0.7, 0.6]]},
+]
+
+
+def test_expand_reads_single_row_answers_and_keeps_the_asked_order() -> None:
+    store = FakeStore()
+    q = [QuestionEntity("Lighthouse", "e:light", "Lighthouse", "Product", "alias", 1.0, 2)]
+    calls: list[int] = []
+
+    def later() -> np.ndarray:  # the relation embedding, still being computed
+        calls.append(1)
+        return np.array([0.0, 1.0], dtype=np.float32)
+
+    sub = expand(store, question_entities=q, seeds=(Hit("c:seed", 0.8),),
+                 embedding=np.array([1.0, 0.0], dtype=np.float32),
+                 relation_types=["OPERATES", "SUBJECT_TO"], params=RetrieveParams(),
+                 vector_property="embedding_x", relation_embedding=later)
+    assert [m[:2] for m in sub.mentions] == [
+        ("e:dir", "c:reg"), ("e:light", "c:seed"), ("e:op", "c:seed"), ("e:op", "c:reg")]
+    assert [(e.src, e.dst, e.lemma, e.confidence) for e in sub.edges] == [
+        ("e:light", "e:op", "operate", 0.9), ("e:op", "e:dir", "", 0.5)]
+    assert sub.names == {"e:light": "Lighthouse", "e:op": "Operator", "e:dir": "Directive"}
+    # c:reg is one bridge (the operator) away and does not name the question's entity:
+    # scored by its similarity to the question without the name (0.6), not to it (0.7).
+    assert sub.bridge_scores == {"c:reg": 0.6 ** 3}
+    assert sub.chunk_scores["c:seed"] > sub.chunk_scores["c:reg"] > 0
+    asked = [p for name, p in store.reads if name == "retrieve_entity_chunks"]
+    assert asked[0]["entity_ids"] == ["e:dir", "e:light", "e:op"]
+    assert asked[0]["relation_embedding"] == [0.0, 1.0] and calls
+    assert "retrieve_chunk_similarity" not in {name for name, _ in store.reads}
+
+
+def test_the_relation_text_drops_the_linked_names() -> None:
+    ents = [QuestionEntity("Lighthouse", "e:l", "Lighthouse", "Product", "alias")]
+    question = "Which directive applies to the operator of the Lighthouse platform?"
+    assert relation_text(question, ents) == \
+        "Which directive applies to the operator of the platform?"
+    assert relation_text(question, []) is None  # nothing linked: the question itself
+    assert residual_question("Lighthouse", ["Lighthouse"]) == ""
