@@ -97,6 +97,32 @@ class _Group:
     mentions: list[int] = field(default_factory=list)
 
 
+def mention_keys(analysis: Analysis) -> set[str]:
+    """Every key :func:`link_document` may look up for this analysis (to prefetch them)."""
+    return {k for g in _group_mentions(analysis) for k in g.keys}
+
+
+def prefetched(lookup: EntityLookup, keys: Sequence[str]) -> EntityLookup:
+    """One lookup for a batch's keys; the returned lookup answers from its result.
+
+    Stored entities are looked up when a batch is analysed, as before, just once per
+    batch instead of once per document (each lookup scans the entities' keys).
+    """
+    by_key: dict[str, list[KnownEntity]] = defaultdict(list)
+    for entity in lookup(keys) if keys else ():
+        for key in entity.keys:
+            by_key[key].append(entity)
+
+    def cached(wanted: Sequence[str]) -> list[KnownEntity]:
+        found: dict[str, KnownEntity] = {}
+        for key in wanted:
+            for entity in by_key.get(key, ()):
+                found.setdefault(entity.id, entity)
+        return list(found.values())
+
+    return cached
+
+
 def link_document(
     analysis: Analysis,
     chunks: Sequence[ChunkDraft],

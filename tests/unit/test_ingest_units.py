@@ -120,7 +120,8 @@ def test_near_duplicates_never_merge_identifiers_and_remap_moves_everything() ->
     entities = [EntityDraft("e:quillon-analytics-group", "Quillon Analytics Group",
                             "Organization"),
                 EntityDraft("e:inc-2351", "INC-2351", "Identifier")]
-    store = FakeStore([{"key": "e:quillon-analytics-group", "id": "e:quillon-analytics"}])
+    store = FakeStore([{"key": "e:quillon-analytics-group", "id": "e:quillon-analytics",
+                       "score": 0.95}])
     found = near_duplicates(store, index="i", entities=entities, vectors=[[1.0], [1.0]],
                             candidates=frozenset(e.id for e in entities), threshold=0.92)
     assert found == {"e:quillon-analytics-group": "e:quillon-analytics"}
