@@ -93,12 +93,24 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # A batch is padded to its longest text: long chunks and short entity names in
+        # one batch cost as much as a batch of chunks.  So texts of similar length are
+        # encoded together (longest first), in groups where the shortest text is at
+        # least half as long as the longest; rows go back in the callers' order.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        groups: list[list[int]] = []
+        for i in order:
+            if not groups or 2 * len(texts[i]) < len(texts[groups[-1][0]]):
+                groups.append([])
+            groups[-1].append(i)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock:  # torch modules are not re-entrant across threads
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=self.normalize,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+            for group in groups:
+                out[group] = self._model.encode(
+                    [texts[i] for i in group],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=self.normalize,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return out
