@@ -163,13 +163,13 @@ def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
     rows = store.read("retrieve_entity_chunks", {
         "entity_ids": list(entity_ids), "groups": groups, "embedding": vectors[0].tolist(),
         "relation_embedding": vectors[1].tolist(), "property": vector_property,
-        "per_entity": params.chunks_per_entity})
-    # One row per entity, in the order asked for (mention order decides path ties).
+        "per_entity": params.chunks_per_entity})[0]["entities"]
+    # In the order asked for: mention order decides which path wins a tie.
     position = {e: i for i, e in enumerate(entity_ids)}
-    for r in sorted(rows, key=lambda r: position[r["entity_id"]]):
-        found.names[r["entity_id"]] = r["name"]
-        for chunk_id, char_start, char_end, sim, rel_sim in r["chunks"]:
-            found.mentions.append((r["entity_id"], chunk_id, int(char_start), int(char_end)))
+    for entity_id, name, chunks in sorted(rows, key=lambda r: position[r[0]]):
+        found.names[entity_id] = name
+        for chunk_id, char_start, char_end, sim, rel_sim in chunks:
+            found.mentions.append((entity_id, chunk_id, int(char_start), int(char_end)))
             found.sims[chunk_id] = float(sim)
             found.rel_sims[chunk_id] = float(rel_sim)
     return found

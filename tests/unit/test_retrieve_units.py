@@ -93,7 +93,9 @@ class FakeStore:
             return [{"edges": [e for e in EDGES if e[0] in p["frontier"]]}]
         if query == "retrieve_entity_chunks":
             # Deliberately not in the order asked for: expand must not depend on it.
-            return [r for r in reversed(ENTITY_CHUNKS) if r["entity_id"] in p["entity_ids"]]
+            return [{"entities": [[r["entity_id"], r["name"], r["chunks"]]
+                                  for r in reversed(ENTITY_CHUNKS)
+                                  if r["entity_id"] in p["entity_ids"]]}]
         raise AssertionError(query)
 
     def write(self, steps: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[dict[str, Any]]]:
