@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 
-from service.auth import authorize, login
+from service.auth import authorize, login, require
 from service.errors import PROBLEM_JSON
 from service.observability import metrics_response
 from service.schemas import ProblemSchema, StatusSchema, VersionsSchema
@@ -100,11 +100,11 @@ def metrics_view() -> ResponseReturnValue:
 @bp.route("/v1/versions", methods=["GET"])
 @bp.response(200, VersionsSchema)
 @bp.doc(security=[{"bearerAuth": []}])
+@require("reader")
 def versions_view() -> dict[str, object]:
     """What answers now: the active embedding space, models, ontology, pipeline and
-    prompt versions (any authenticated principal)."""
+    prompt versions (readers)."""
     from service.app import services
     from service.governance import current_versions
 
-    login()
     return current_versions(services(current_app))
