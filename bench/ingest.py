@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(b) embedding only  {embed_cps:7.1f} chunks/s  ({t_embed:.1f} s)")
     print(f"(a) full pipeline   {full_cps:7.1f} chunks/s  ({t_full:.1f} s)")
     print(f"a / min(b, c) = {full_cps / bound:.2f}   peak RSS {result['peak_rss_mib']} MiB")
+    # stage wall seconds overlap; embed_cpu below embed means the embedder waited for a core
+    print("stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report.timings_s.items()))
     print(f"report: {args.out}")
     return 0
 
