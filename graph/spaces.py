@@ -104,13 +104,17 @@ def building_spaces(store: Neo4jStore) -> list[Space]:
 
 
 def ensure_indexes(store: Neo4jStore, space: Space) -> None:
-    """The space's two vector indexes, on its own property (re-made if an index of that
-    name indexes another property, as the indexes of pre-space databases did)."""
+    """The space's two vector indexes, on its own property, unquantized (re-made if an
+    index of that name indexes another property, as those of pre-space databases did,
+    another dimension, or quantized vectors)."""
     names = space.names
-    existing = {r["name"]: r["properties"] for r in store.read("schema_show_indexes")}
+    existing = {r["name"]: r for r in store.read("schema_vector_index_config")}
     for query, name in (("schema_vector_chunk", names.chunk_vector),
                         ("schema_vector_entity", names.entity_vector)):
-        if name in existing and existing[name] != [names.vector_property]:
+        found = existing.get(name)
+        if found is not None and (found["properties"] != [names.vector_property]
+                                  or found["dimension"] != space.dimension
+                                  or found["quantized"]):
             store.run_auto("schema_drop_index", {"name": name})
         store.run_ddl(query, {"property": names.vector_property},
                       {"name": name, "dim": space.dimension})
