@@ -2,7 +2,7 @@
 // principal may read; a restricted fact is never a stepping stone. At most
 // $per_node relations per entity, strongest first, so a hub cannot eat the budget.
 // One row: its edges as [src, dst, type, forward, lemma, chunk_id, char_start,
-// char_end, confidence] in (src, confidence DESC, dst, chunk_id, char_start) order
+// char_end, confidence, df] (df: readable chunks mentioning dst) in (src, confidence DESC, dst, chunk_id, char_start) order
 // (lists, not maps: the driver decodes every key of every map).
 UNWIND $frontier AS id
 MATCH (e:Entity {id: id})
@@ -16,8 +16,10 @@ CALL (e) {
 }
 WITH e.id AS src, n.id AS dst, type(r) AS type, startNode(r) = e AS forward,
      r.predicate AS lemma, r.chunk_id AS chunk_id, r.char_start AS char_start,
-     r.char_end AS char_end, r.confidence AS confidence
+     r.char_end AS char_end, r.confidence AS confidence, n
 ORDER BY src, confidence DESC, dst, chunk_id, char_start
 LIMIT $budget
+WITH src, dst, type, forward, lemma, chunk_id, char_start, char_end, confidence,
+     COUNT { MATCH (x:Chunk)-[:MENTIONS]->(n) WHERE any(g IN x.acl WHERE g IN $groups) } AS df
 RETURN collect([src, dst, type, forward, lemma, chunk_id, char_start, char_end,
-                confidence]) AS edges
+                confidence, df]) AS edges

@@ -32,7 +32,7 @@ from graph.retrieve.types import Edge, Hit, QuestionEntity, RetrieveParams, Subg
 
 SEED_ENTITY_CHUNKS = 5  # seed chunks whose entities also start the walk
 DIRECT_CHUNKS = 3  # direct chunks whose other entities become bridges
-MAX_BRIDGE_DF = 50  # an entity in more chunks than this bridges nothing in particular
+MAX_BRIDGE_DF = 30  # an entity in more chunks than this bridges nothing in particular
 
 Mention = tuple[str, str, int, int]  # entity_id, chunk_id, char_start, char_end
 Vector = npt.NDArray[np.float32]
@@ -67,12 +67,16 @@ def expand(
                            vector_property, groups, params)
     mentions, sims, rel_sims, names = found.mentions, found.sims, found.rel_sims, found.names
     # Bridges: entities of the best direct chunks, and relation neighbours of the question.
-    q_set = set(q_ids)
+    # Only specific question entities count: chunks naming "ISO" (in every document)
+    # are no first hop, and its neighbours no bridges.
+    q_set = {q.entity_id for q in question_entities if q.df <= params.specific_df}
     direct = {c for e, c, _, _ in mentions if e in q_set}
     top_direct = sorted(direct, key=lambda c: (-sims.get(c, 0.0), c))[:DIRECT_CHUNKS]
-    if not q_ids:
+    direct_scores = {c: sims.get(c, 0.0) for c in direct}
+    if not q_set:  # nothing specific named: the best seeds are the first hop
         top_direct = [h.chunk_id for h in seeds[:DIRECT_CHUNKS]]
         direct = set(top_direct)
+        direct_scores = {c: 1.0 / (i + 1) for i, c in enumerate(top_direct)}
     known = {(e, c) for e, c, _, _ in mentions}
     bridge_rows = _chunk_entities(store, [c for c in top_direct if c not in
                                           {r["chunk_id"] for r in seed_rows}], groups, skip)
@@ -87,10 +91,12 @@ def expand(
         if r["chunk_id"] in top_direct and r["df"] <= MAX_BRIDGE_DF:
             weight[r["entity_id"]] = 0.5
     for edge in edges:
-        if edge.src in q_set:
+        if edge.src in q_set and edge.dst_df <= MAX_BRIDGE_DF:
             weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
-    have = {e for e, _, _, _ in mentions}
+    # Entities whose chunks were fetched; a direct chunk's own mentions, added above for
+    # the paths, do not count: a bridge needs its *other* chunks.
+    have = {*start, *(e.dst for e in edges)}
     more = _entity_chunks(store, sorted(bridges - have), vectors, vector_property, groups, params)
     mentions += more.mentions
     sims.update(more.sims)
@@ -109,7 +115,7 @@ def expand(
               for c, m in ranks.items() if m > 0}
     names.update({q.entity_id: q.name for q in question_entities})
     return Subgraph(edges=tuple(edges), mentions=tuple(mentions), chunk_scores=scores,
-                    bridge_scores=bridge_scores, names=names)
+                    bridge_scores=bridge_scores, names=names, direct_scores=direct_scores)
 
 
 def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[str],
@@ -134,9 +140,9 @@ def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str]
             "skip_types": skip, "budget": params.node_budget,
             "per_node": params.per_node})[0]["edges"]
         nxt: list[str] = []
-        for src, dst, type_, forward, lemma, chunk_id, s, e, confidence in rows:
+        for src, dst, type_, forward, lemma, chunk_id, s, e, confidence, df in rows:
             edges.append(Edge(src, dst, type_, bool(forward), lemma or "", chunk_id, int(s),
-                              int(e), float(confidence or 0.5)))
+                              int(e), float(confidence or 0.5), int(df)))
             if dst not in seen:
                 seen.add(dst)
                 nxt.append(dst)

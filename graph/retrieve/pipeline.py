@@ -30,7 +30,7 @@ from graph.retrieve.analyse import (
 )
 from graph.retrieve.assemble import assemble
 from graph.retrieve.expand import expand
-from graph.retrieve.rank import drop_overlaps, graph_hits, interleave, rrf
+from graph.retrieve.rank import drop_overlaps, graph_hits, hop_interleave, rrf
 from graph.retrieve.seed import fulltext_seeds, vector_seeds
 from graph.retrieve.types import Hit, Mode, QuestionEntity, Retrieval, RetrieveParams, Subgraph
 from graph.schema import IndexNames
@@ -112,7 +112,12 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
             lists["fulltext"] = fulltext.result()
         subgraph: Subgraph | None = None
         if mode is Mode.GRAPH and embedding is not None:
-            seeds, query_embedding = lists.get("vector", ()), embedding
+            # The walk starts from the searches' agreed best chunks (a fulltext hit on
+            # "949" is as good a first hop as a vector hit).
+            seeds = tuple(Hit(r.chunk_id, r.score) for r in rrf(
+                {m: lists[m] for m in ("vector", "fulltext") if m in lists}, params.rrf_k,
+                {"fulltext": params.fulltext_weight}))
+            query_embedding = embedding
             subgraph = timed("expand", lambda: expand(
                 store, question_entities=entities, seeds=seeds, embedding=query_embedding,
                 relation_types=sorted(ports.ontology.entity_relation_types), params=params,
@@ -124,9 +129,9 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
     weights = {"graph": params.graph_weight if specific else 1.0,
                "fulltext": params.fulltext_weight if mode is Mode.GRAPH else 1.0}
     fused = timed("rank", lambda: rrf(lists, params.rrf_k, weights))
-    if subgraph is not None and specific and params.hops > 0:
-        bridge = graph_hits(subgraph.bridge_scores, pool)
-        fused = interleave(fused, bridge, params.rrf_k)
+    if subgraph is not None and params.hops > 0:
+        fused = hop_interleave(fused, graph_hits(subgraph.direct_scores, pool),
+                               graph_hits(subgraph.bridge_scores, pool), params.rrf_k)
     candidates = fused[: max(3 * params.k, 10)]
     evidence = {e.chunk_id for e in subgraph.edges} if subgraph else set()
     seed_chunks = {h.chunk_id for hits in lists.values() for h in hits[:5]}

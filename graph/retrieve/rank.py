@@ -61,34 +61,32 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> float:
     return inter / shorter if inter > 0 and shorter > 0 else 0.0
 
 
-def interleave(primary: Sequence[RankedChunk], secondary: Sequence[Hit], rrf_k: int,
-               name: str = "bridge") -> list[RankedChunk]:
-    """Alternate the fused list with the bridge list (hop-aware fusion).
+def hop_interleave(fused: Sequence[RankedChunk], direct: Sequence[Hit],
+                   bridge: Sequence[Hit], rrf_k: int) -> list[RankedChunk]:
+    """Hop-aware fusion: slots taken in turn from three lists, a placed chunk skipped.
 
-    Slot 1 goes to the best fused chunk (what the question names), slot 2 to the
-    best chunk one bridge away (what it does not name), and so on; a chunk
-    already placed is skipped.  Each keeps a rank-based score, 1 / (rrf_k + slot).
+    Slot 1 goes to the best *direct* chunk (it names the question's specific entity:
+    the first hop), slot 2 to the best *bridge* chunk (one bridge entity away: the
+    second hop, which the question does not name), slot 3 to the best fused chunk
+    (vector, fulltext, PageRank), and so on.  A 1-hop answer is the first direct
+    chunk; a 2-hop answer needs the first two slots.  Each keeps a rank-based score,
+    1 / (rrf_k + slot).
     """
+    turns = (("direct", [h.chunk_id for h in direct]), ("bridge", [h.chunk_id for h in bridge]),
+             ("", [r.chunk_id for r in fused]))
+    found = {r.chunk_id: r.sources for r in fused}
+    pos = dict.fromkeys((name for name, _ in turns), 0)
     out: list[RankedChunk] = []
     placed: set[str] = set()
-    found = {r.chunk_id: r.sources for r in primary}
-    a, b = list(primary), [h.chunk_id for h in secondary]
-    i = j = 0
-    while i < len(a) or j < len(b):
-        for take_primary in (True, False):
-            if take_primary:
-                while i < len(a) and a[i].chunk_id in placed:
-                    i += 1
-                if i >= len(a):
-                    continue
-                cid, i = a[i].chunk_id, i + 1
-            else:
-                while j < len(b) and b[j] in placed:
-                    j += 1
-                if j >= len(b):
-                    continue
-                cid, j = b[j], j + 1
+    while any(pos[name] < len(ids) for name, ids in turns):
+        for name, ids in turns:
+            while pos[name] < len(ids) and ids[pos[name]] in placed:
+                pos[name] += 1
+            if pos[name] >= len(ids):
+                continue
+            cid = ids[pos[name]]
+            pos[name] += 1
             placed.add(cid)
-            sources = tuple(sorted({*found.get(cid, ()), *(() if take_primary else (name,))}))
+            sources = tuple(sorted({*found.get(cid, ()), *((name,) if name else ())}))
             out.append(RankedChunk(cid, 1.0 / (rrf_k + len(out) + 1), len(out) + 1, sources))
     return out

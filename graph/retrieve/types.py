@@ -89,6 +89,7 @@ class Edge:
     char_start: int
     char_end: int
     confidence: float
+    dst_df: int = 0  # chunks (readable by the principal) that mention dst
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class Subgraph:
     chunk_scores: dict[str, float]  # personalized PageRank (x similarity) of each chunk
     bridge_scores: dict[str, float] = field(default_factory=dict)  # one bridge entity away
     names: dict[str, str] = field(default_factory=dict)  # entity id -> name (mentions)
+    # Chunks that name a specific question entity (or, with none, the best seeds),
+    # by similarity to the question: the first hop of the answer.
+    direct_scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

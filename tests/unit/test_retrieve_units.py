@@ -11,7 +11,7 @@ import numpy as np
 from graph.retrieve.analyse import lucene_terms, relation_text, residual_question
 from graph.retrieve.assemble import sentence_span
 from graph.retrieve.expand import expand, personalized_pagerank, restart_vector
-from graph.retrieve.rank import drop_overlaps, interleave, rrf
+from graph.retrieve.rank import drop_overlaps, hop_interleave, rrf
 from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk, RetrieveParams
 
 
@@ -26,14 +26,18 @@ def test_rrf_sums_reciprocal_ranks_with_weights_and_breaks_ties_by_id() -> None:
     assert [r.chunk_id for r in tie] == ["c:y", "c:z"]
 
 
-def test_interleave_alternates_and_skips_duplicates() -> None:
+def test_hop_interleave_takes_direct_bridge_fused_in_turn_and_skips_duplicates() -> None:
     primary = [RankedChunk(c, 1.0, i, ("vector",)) for i, c in enumerate(["c:1", "c:2", "c:3"], 1)]
+    direct = (Hit("c:3", 0.7), Hit("c:1", 0.6))
     bridge = (Hit("c:2", 0.9), Hit("c:9", 0.8))
-    out = interleave(primary, bridge, 60)
-    assert [r.chunk_id for r in out] == ["c:1", "c:2", "c:3", "c:9"]
+    out = hop_interleave(primary, direct, bridge, 60)
+    assert [r.chunk_id for r in out] == ["c:3", "c:2", "c:1", "c:9"]
+    assert out[0].sources == ("direct", "vector")
     assert out[1].sources == ("bridge", "vector")
+    assert out[2].sources == ("vector",)  # c:1 came by its fused turn
     assert out[3].sources == ("bridge",)
     assert [r.rank for r in out] == [1, 2, 3, 4]
+    assert [r.chunk_id for r in hop_interleave(primary, (), (), 60)] == ["c:1", "c:2", "c:3"]
 
 
 def test_drop_overlaps_keeps_sentence_overlap_but_not_near_duplicates() -> None:
@@ -108,8 +112,8 @@ CHUNK_MENTIONS = [
     {"chunk_id": "c:seed", "entity_id": "e:op", "name": "Operator", "char_start": 20,
      "char_end": 28, "df": 3},
 ]
-EDGES = [["e:light", "e:op", "OPERATES", False, "operate", "c:seed", 0, 30, 0.9],
-         ["e:op", "e:dir", "SUBJECT_TO", True, None, "c:reg", 5, 40, None]]
+EDGES = [["e:light", "e:op", "OPERATES", False, "operate", "c:seed", 0, 30, 0.9, 3],
+         ["e:op", "e:dir", "SUBJECT_TO", True, None, "c:reg", 5, 40, None, 1]]
 ENTITY_CHUNKS = [
     {"entity_id": "e:light", "name": "Lighthouse", "chunks": [["c:seed", 0, 10, 0.9, 0.2]]},
     {"entity_id": "e:op", "name": "Operator",
@@ -144,6 +148,22 @@ def test_expand_reads_single_row_answers_and_keeps_the_asked_order() -> None:
     assert asked[0]["entity_ids"] == ["e:dir", "e:light", "e:op"]
     assert asked[0]["relation_embedding"] == [0.0, 1.0] and calls
     assert "retrieve_chunk_similarity" not in {name for name, _ in store.reads}
+    assert set(sub.direct_scores) == {"c:seed"}  # the chunk naming the question's entity
+
+
+def test_a_generic_question_entity_is_no_first_hop() -> None:
+    """An entity in more chunks than specific_df (say "ISO") starts no bridge: with
+    nothing specific named, the best seeds are the first hop instead."""
+    store = FakeStore()
+    q = [QuestionEntity("Lighthouse", "e:light", "Lighthouse", "Product", "alias", 1.0, 500)]
+    sub = expand(store, question_entities=q, seeds=(Hit("c:reg", 0.8),),
+                 embedding=np.array([1.0, 0.0], dtype=np.float32),
+                 relation_types=["OPERATES", "SUBJECT_TO"], params=RetrieveParams(),
+                 vector_property="embedding_x")
+    assert sub.direct_scores == {"c:reg": 1.0}
+    # e:light's relation neighbour (the operator) is no bridge now: c:reg, one bridge
+    # away when Lighthouse was specific, is not a bridge candidate.
+    assert sub.bridge_scores == {}
 
 
 def test_the_relation_text_drops_the_linked_names() -> None:
