@@ -177,8 +177,21 @@ def _connect(driver: Any, server: Neo4jServer) -> None:
     driver.get(f"{server.http_url.rstrip('/')}/browser/")
     _wait(driver, "the connect form", ec.element_to_be_clickable((CSS, css("connect"))))
     scheme = "neo4j://" if bolt.scheme.startswith("neo4j") else "bolt://"
-    Select(driver.find_element(CSS, css("bolt-scheme-select"))
-           ).select_by_visible_text(scheme)
+
+    def choose_scheme(d: Any) -> bool:
+        # The "Database access not available" banner can slide in and push the form
+        # under it while we click: scroll the selector into view and retry.
+        from selenium.common.exceptions import ElementNotInteractableException
+
+        select = d.find_element(CSS, css("bolt-scheme-select"))
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'});", select)
+        try:
+            Select(select).select_by_visible_text(scheme)
+        except ElementNotInteractableException:
+            return False
+        return bool(Select(select).first_selected_option.text == scheme)
+
+    _wait(driver, "the connection scheme selector", choose_scheme)
     for field, value in (("boltaddress", bolt.netloc), ("username", server.user),
                          ("password", server.password)):
         box = driver.find_element(CSS, css(field))
