@@ -13,6 +13,7 @@ with k = 5 by ``kgrag eval --compare``; the JSON reports go to
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -36,6 +37,12 @@ def run_eval(corpus: str, questions: str, groups: str, out: Path) -> dict:  # ty
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=(
+        "It empties the Neo4j it points at (the `bench` instance unless NEO4J_URI or "
+        "KGRAG_NEO4J_INSTANCE say otherwise)."))
+    parser.add_argument("--seed", type=int, default=7,
+                        help="multi-hop benchmark seed (7 = the published table)")
+    args = parser.parse_args()
     os.environ.setdefault("KGRAG_NEO4J_INSTANCE", "bench")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "neo4j-local"), "start",
                     "--instance", os.environ["KGRAG_NEO4J_INSTANCE"]], check=True,
@@ -45,7 +52,8 @@ def main() -> int:
     reports = ROOT / "bench" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "bench.multihop.generate", "--out", tmp],
+        subprocess.run([sys.executable, "-m", "bench.multihop.generate", "--out", tmp,
+                        "--seed", str(args.seed)],
                        check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
         multihop = run_eval(f"{tmp}/corpus.jsonl", f"{tmp}/questions.jsonl", "finance",
                             reports / "eval-multihop.json")
@@ -61,7 +69,8 @@ def main() -> int:
         "MRR: rank of the first supporting document. k = 5. Latency is per question,",
         "in-process, on the 2-core development machine (noisy).",
         "",
-        "## Multi-hop ISO benchmark (generated from pycountry's ISO 3166 / 4217 data)",
+        f"## Multi-hop ISO benchmark (generated from pycountry's ISO 3166 / 4217 data, "
+        f"seed {args.seed})",
         "",
         markdown_table(multihop["modes"], "multi-hop ISO benchmark, principal: public+finance"),
         f"ACL leaks (restricted documents shown to a principal without access): "
