@@ -31,14 +31,28 @@ def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except KgragError as exc:
-            click.echo(f"kgrag: error: {exc.detail}", err=True)
+            detail = " ".join(str(exc.detail).split())  # one line, whatever the driver said
+            click.echo(f"kgrag: error: {detail}", err=True)
             sys.exit(1)
 
     return wrapper
 
 
 def open_services() -> Services:
-    return Services.from_settings(Settings.from_env())
+    """Services for one command; fails at once, in one line, when Neo4j does not answer
+    (instead of the driver retrying a transaction for half a minute, logging each try)."""
+    import logging
+
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    svc = Services.from_settings(Settings.from_env())
+    try:
+        svc.store.verify()
+    except KgragError as exc:
+        svc.close()
+        hint = "" if "credentials" in str(exc.detail) else \
+            " (start the local server: scripts/neo4j-local start)"
+        raise type(exc)(f"{exc.detail}{hint}") from exc
+    return svc
 
 
 def echo_json(obj: Any) -> None:
