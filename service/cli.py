@@ -18,7 +18,6 @@ from service.cli_common import (
     split_groups,
 )
 from service.settings import Settings
-from service.wiring import Services
 
 
 @click.group()
@@ -37,16 +36,13 @@ def db_init() -> None:
     """Create constraints and indexes (idempotent) and wait until they are ONLINE."""
     from graph.schema import init_schema
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         indexes = init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
         for row in indexes:
             click.echo(f"{row['name']:<48} {row['type']:<9} {row['state']}")
         space = svc.active_space()
         click.echo(f"schema ready (ontology {svc.ontology.version}; active embedding space "
                    f"{space.id} = {space.model_id})")
-    finally:
-        svc.close()
 
 
 @db.command("reset")
@@ -58,11 +54,8 @@ def db_reset(yes: bool) -> None:
 
     if not yes:
         raise click.UsageError("refusing to empty the database without --yes")
-    svc = open_services()
-    try:
+    with open_services() as svc:
         click.echo(f"deleted {reset_database(svc.store)} nodes")
-    finally:
-        svc.close()
 
 
 @db.command("status")
@@ -72,11 +65,8 @@ def db_status(as_json: bool) -> None:
     """Server version, node and relationship counts, index states."""
     from graph.schema import database_status
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         status = database_status(svc.store)
-    finally:
-        svc.close()
     if as_json:
         echo_json(status)
         return
@@ -109,9 +99,7 @@ def ingest(paths: tuple[str, ...], acl: tuple[str, ...], batch_size: int, as_jso
     from graph.ingest.pipeline import ingest as run_ingest
 
     settings = Settings.from_env()
-    svc = Services.from_settings(settings)
-    try:
-        svc.store.verify()
+    with open_services(settings) as svc:
         items = load_paths(paths, default_acl=acl or settings.default_acl_groups,
                            max_bytes=settings.max_document_bytes)
         bar = tqdm(unit="doc", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
@@ -123,8 +111,6 @@ def ingest(paths: tuple[str, ...], acl: tuple[str, ...], batch_size: int, as_jso
         report = run_ingest(items, ingest_ports(svc), ingest_options(svc, batch_size),
                             progress)
         bar.close()
-    finally:
-        svc.close()
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -146,12 +132,9 @@ def delete(doc_id: str) -> None:
     from graph.ingest.write import delete_document
     from ontology.errors import NotFoundError
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         if not delete_document(svc.store, doc_id):
             raise NotFoundError(f"no document with id {doc_id!r}")
-    finally:
-        svc.close()
     click.echo(f"deleted {doc_id}")
 
 
@@ -170,12 +153,9 @@ def retrieve(question: str, mode: str, k: int, hops: int, groups: str | None,
     from graph.retrieve.types import Mode, RetrieveParams
 
     settings = Settings.from_env()
-    svc = Services.from_settings(settings)
-    try:
+    with open_services(settings) as svc:
         result = run_retrieve(question, retrieve_ports(svc), RetrieveParams(
             k=k, mode=Mode(mode), hops=hops, groups=split_groups(groups, settings)))
-    finally:
-        svc.close()
     if as_json:
         echo_json(result.as_dict())
         return
@@ -201,12 +181,9 @@ def ask(question: str, mode: str, k: int, groups: str | None, as_json: bool) -> 
     from service.qa import ask as run_ask
 
     settings = Settings.from_env()
-    svc = Services.from_settings(settings)
-    try:
+    with open_services(settings) as svc:
         result = run_ask(question, svc, RetrieveParams(k=k, mode=Mode(mode),
                                                        groups=split_groups(groups, settings)))
-    finally:
-        svc.close()
     body = result.as_dict()
     if as_json:
         echo_json(body)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -38,21 +40,23 @@ def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_services() -> Services:
-    """Services for one command; fails at once, in one line, when Neo4j does not answer
-    (instead of the driver retrying a transaction for half a minute, logging each try)."""
-    import logging
-
+@contextmanager
+def open_services(settings: Settings | None = None) -> Iterator[Services]:
+    """Services for one command, closed when it ends.  Fails at once, in one line, when
+    Neo4j does not answer (instead of the driver retrying a transaction for half a
+    minute, logging each try)."""
     logging.getLogger("neo4j").setLevel(logging.ERROR)
-    svc = Services.from_settings(Settings.from_env())
+    svc = Services.from_settings(settings or Settings.from_env())
     try:
-        svc.store.verify()
-    except KgragError as exc:
+        try:
+            svc.store.verify()
+        except KgragError as exc:
+            hint = "" if "credentials" in str(exc.detail) else \
+                " (start the local server: scripts/neo4j-local start)"
+            raise type(exc)(f"{exc.detail}{hint}") from exc
+        yield svc
+    finally:
         svc.close()
-        hint = "" if "credentials" in str(exc.detail) else \
-            " (start the local server: scripts/neo4j-local start)"
-        raise type(exc)(f"{exc.detail}{hint}") from exc
-    return svc
 
 
 def echo_json(obj: Any) -> None:

@@ -28,12 +28,9 @@ def list_command(as_json: bool) -> None:
     """Every embedding space, with its state and build progress."""
     from graph.spaces import list_spaces
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         spaces = [s.as_dict() | {"missing": svc.store.read("space_count_missing", {
             "property": s.vector_property})[0]} for s in list_spaces(svc.store)]
-    finally:
-        svc.close()
     if as_json:
         echo_json(spaces)
         return
@@ -63,8 +60,7 @@ def build(model: str, batch_size: int, as_json: bool) -> None:
     from graph.spaces import BuildReport, Space, register
     from graph.spaces import build as run_build
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         svc.active_space()  # a graph without spaces needs `db init` first
         path = Path(model).expanduser()
         name = str(path.resolve()) if path.is_dir() else model
@@ -87,8 +83,6 @@ def build(model: str, batch_size: int, as_json: bool) -> None:
         report = run_build(svc.store, space, svc.embedder_for(space), batch=batch_size,
                            entity_text=entity_text, on_batch=progress)
         bar.close()
-    finally:
-        svc.close()
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -105,11 +99,8 @@ def activate(space_id: str) -> None:
     """Make SPACE_ID the active space (one transaction; rollback undoes it)."""
     from graph.spaces import activate as run_activate
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         space = run_activate(svc.store, space_id)
-    finally:
-        svc.close()
     click.echo(f"active embedding space: {space.id} ({space.model_id}); "
                f"previous: {space.previous or 'none'}")
 
@@ -120,11 +111,8 @@ def rollback() -> None:
     """Re-activate the space the active one replaced."""
     from graph.spaces import rollback as run_rollback
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         space = run_rollback(svc.store)
-    finally:
-        svc.close()
     click.echo(f"rolled back: active embedding space is {space.id} ({space.model_id})")
 
 
@@ -137,8 +125,7 @@ def drop(space_id: str, yes: bool) -> None:
     from graph.spaces import drop as run_drop
     from graph.spaces import get_space
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         space = get_space(svc.store, space_id)
         if space.state == "active":
             from ontology.errors import ConflictError
@@ -147,8 +134,6 @@ def drop(space_id: str, yes: bool) -> None:
         if not yes:
             click.confirm(f"delete every vector of space {space_id}?", abort=True)
         removed = run_drop(svc.store, space_id)
-    finally:
-        svc.close()
     click.echo(f"dropped space {space_id} ({removed} vectors removed)")
 
 
@@ -171,8 +156,7 @@ def drift(candidate: str | None, record: bool, sample: int, k: int, questions: s
     from graph.spaces import get_space
 
     probes = _probe_questions(questions) if questions else []
-    svc = open_services()
-    try:
+    with open_services() as svc:
         active = svc.active_space()
         pair = (active, svc.embedder_for(active))
         if record:
@@ -184,8 +168,6 @@ def drift(candidate: str | None, record: bool, sample: int, k: int, questions: s
                                  sample=sample, k=k, questions=probes)
         else:
             out = check_reference(svc.store, *pair)
-    finally:
-        svc.close()
     if as_json:
         echo_json(out)
         return
@@ -231,11 +213,8 @@ def versions(as_json: bool) -> None:
     """What is active: embedding space, models, ontology, pipeline and prompt versions."""
     from service.governance import current_versions
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         out = current_versions(svc)
-    finally:
-        svc.close()
     if as_json:
         echo_json(out)
         return

@@ -10,11 +10,11 @@ from service.cli_common import (
     MODES,
     echo_json,
     one_line_errors,
+    open_services,
     retrieve_ports,
     split_groups,
 )
 from service.settings import Settings
-from service.wiring import Services
 
 
 @click.command("eval")
@@ -52,10 +52,8 @@ def eval_command(corpus: str | None, questions: str, mode: str, compare: str | N
     modes = [Mode(m.strip()) for m in (compare or mode).split(",") if m.strip()]
     qs = load_questions(questions)
     settings = Settings.from_env()
-    svc = Services.from_settings(settings)
     chosen = split_groups(groups, settings)
-    try:
-        svc.store.verify()
+    with open_services(settings) as svc:
         ingest_report = None
         if not no_ingest:
             if corpus is None:
@@ -68,8 +66,6 @@ def eval_command(corpus: str | None, questions: str, mode: str, compare: str | N
         reports = [evaluate(qs, ports, mode=m, k=k, groups=chosen, hops=hops) for m in modes]
         restricted = {r["id"] for r in svc.store.read("eval_restricted_documents",
                                                        {"groups": list(chosen)})}
-    finally:
-        svc.close()
     leaks = sorted({q for rep in reports for q in leaked(rep["questions"], restricted)})
     out = {"questions": questions, "k": k, "groups": list(chosen), "leaks": leaks,
            "space": ports.names.space,

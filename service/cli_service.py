@@ -25,12 +25,9 @@ def keys_create(principal: str, roles: str, groups: str) -> None:
     """Create a key; it is printed once, alone on the last line, and never stored."""
     from service.auth import create_key, parse_list
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         issued = create_key(svc.store, principal=principal, roles=parse_list(roles),
                             groups=parse_list(groups))
-    finally:
-        svc.close()
     click.echo(f"created key {issued.key_id} for {principal} (store it now: it is not shown "
                "again)", err=True)
     click.echo(issued.key)
@@ -44,12 +41,9 @@ def keys_revoke(key_id: str) -> None:
     from ontology.errors import NotFoundError
     from service.auth import revoke_key
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         if not revoke_key(svc.store, key_id):
             raise NotFoundError(f"no API key with id {key_id!r}")
-    finally:
-        svc.close()
     click.echo(f"revoked {key_id}")
 
 
@@ -62,11 +56,8 @@ def keys_list(as_json: bool) -> None:
 
     from service.auth import list_keys
 
-    svc = open_services()
-    try:
+    with open_services() as svc:
         found = list_keys(svc.store)
-    finally:
-        svc.close()
     if as_json:
         echo_json([asdict(k) for k in found])
         return

@@ -126,10 +126,15 @@ def test_parse_list() -> None:
 
 
 class _Svc:
+    """Stands in for ``open_services()``: a context manager giving Services."""
+
     def __init__(self, store: KeyStore) -> None:
         self.store = store
 
-    def close(self) -> None:
+    def __enter__(self) -> _Svc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         pass
 
 

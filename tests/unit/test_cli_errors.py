@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from service.cli import main as cli
@@ -16,10 +17,12 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])  # closed again when the block ends
 
 
-def test_an_unreachable_neo4j_is_one_line_at_once() -> None:
+@pytest.mark.parametrize("args", [["embeddings", "list"], ["retrieve", "Who audits HTC?"],
+                                  ["ingest", "README.md"], ["db", "status"]])
+def test_an_unreachable_neo4j_is_one_line_at_once(args: list[str]) -> None:
     env = {"NEO4J_URI": f"bolt://127.0.0.1:{_closed_port()}", "NEO4J_PASSWORD": "x"}
     t0 = time.perf_counter()
-    result = CliRunner().invoke(cli, ["embeddings", "list"], env=env)
+    result = CliRunner().invoke(cli, args, env=env)
     elapsed = time.perf_counter() - t0
     assert result.exit_code == 1
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
