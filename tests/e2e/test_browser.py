@@ -9,7 +9,6 @@ label by label, with the Query, its Answer and the Documents behind it.
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 from collections.abc import Callable
@@ -23,11 +22,10 @@ import pytest
 from graph.audit import record_audit
 from graph.ingest.load import load_paths
 from graph.ingest.pipeline import Ports, ingest
-from graph.retrieve.pipeline import retrieve
 from graph.retrieve.types import RetrieveParams
 from service.qa import ask
-from service.wiring import Lazy, retrieve_ports
 from tests.conftest import FIXTURES, ROOT, Neo4jServer
+from tests.helpers import cypher, quoting
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.models, pytest.mark.browser]
 
@@ -44,17 +42,6 @@ RELTYPE = "property-details-overview-relationship-type-"
 def css(testid: str) -> str:
     """The CSS selector of Neo4j Browser's ``data-testid`` attribute."""
     return f'[data-testid="{testid}"]'
-
-
-@dataclass(frozen=True)
-class Scripted:
-    """An LLM that replies with a fixed text (verbatim source sentences, cited)."""
-
-    reply: str
-    model_id: str = "scripted/quote-1"
-
-    def complete(self, messages: Any, *, max_tokens: int) -> str:
-        return self.reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +63,7 @@ def recorded(graph_db: Any) -> Recorded:
                     Ports(svc.store, svc.extractor.get(), svc.embedder.get(), svc.ontology))
     assert report.failed == []
     params = RetrieveParams(groups=("public",))
-    first = retrieve(QUESTION, retrieve_ports(svc), params)
-    reply = " ".join(f"{c.text.split('. ')[0].rstrip('.')} [S{i}]."
-                     for i, c in enumerate(first.chunks, start=1) if c.doc_id in ANSWER_DOCS)
-    scripted = copy.copy(svc)
-    scripted.generator = Lazy(lambda: Scripted(reply))
-    result = ask(QUESTION, scripted, params)
+    result = ask(QUESTION, quoting(svc, QUESTION, params, ANSWER_DOCS), params)
     assert result.answer.citations, "the scripted answer should cite its sources"
     answer = result.as_dict()
     versions = {"embedding_model": svc.embedder.get().model_id,
@@ -92,14 +74,9 @@ def recorded(graph_db: Any) -> Recorded:
                             groups=("public",), params={"groups": ["public"]},
                             retrieval=result.retrieval.as_dict(), answer=answer,
                             versions=versions)
-    rows = _cypher(svc, "MATCH (d:Document) WHERE d.id IN $ids RETURN d.id AS id, d.title AS t",
+    rows = cypher(svc, "MATCH (d:Document) WHERE d.id IN $ids RETURN d.id AS id, d.title AS t",
                    ids=sorted({c.doc_id for c in result.retrieval.chunks}))
     return Recorded(audit_id, {r["id"]: r["t"] for r in rows})
-
-
-def _cypher(svc: Any, text: str, **params: Any) -> list[dict[str, Any]]:
-    records, _, _ = svc.store._driver.execute_query(text, params)
-    return [r.data() for r in records]
 
 
 def _expected_graph(svc: Any, audit_id: str) -> tuple[int, dict[str, int]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +13,12 @@ from rdflib.namespace import PROV
 from graph.audit import documents_changed_since, get_audit, record_audit
 from graph.ingest.load import load_paths
 from graph.ingest.pipeline import Ports, ingest
-from graph.retrieve.pipeline import retrieve
 from graph.retrieve.types import Mode, RetrieveParams
 from ontology.errors import NotFoundError
 from ontology.prov import prov_export
-from service.qa import QAResult, ask, retrieve_ports
-from service.wiring import Lazy
+from service.qa import QAResult, ask
 from tests.conftest import FIXTURES, ROOT
+from tests.helpers import cypher, quoting
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.models]
 
@@ -51,36 +48,10 @@ def corpus(graph_db: Any) -> Any:
     return graph_db
 
 
-@dataclass(frozen=True)
-class Scripted:
-    """An LLM that replies with a fixed text (verbatim source sentences, cited)."""
-
-    reply: str
-    model_id: str = "scripted/quote-1"
-
-    def complete(self, messages: Any, *, max_tokens: int) -> str:
-        return self.reply
-
-
-def _answering(svc: Any, question: str, params: RetrieveParams, docs: tuple[str, ...]) -> Any:
-    """A copy of ``svc`` whose generator quotes the first sentence of ``docs``' chunks.
-
-    The offline extractive generator abstains on these multi-hop questions (their
-    words are not in the answering chunk), so citations need a generator that
-    answers; retrieval is deterministic, so the labels it will see are known.
-    """
-    first = retrieve(question, retrieve_ports(svc), params)
-    reply = " ".join(f"{c.text.split('. ')[0].rstrip('.')} [S{i}]."
-                     for i, c in enumerate(first.chunks, start=1) if c.doc_id in docs)
-    scripted = copy.copy(svc)
-    scripted.generator = Lazy(lambda: Scripted(reply))
-    return scripted
-
-
 def _record(svc: Any, question: str, groups: tuple[str, ...],
             docs: tuple[str, ...] = ()) -> tuple[str, QAResult]:
     params = RetrieveParams(k=5, mode=Mode.GRAPH, groups=groups)
-    result = ask(question, _answering(svc, question, params, docs) if docs else svc, params)
+    result = ask(question, quoting(svc, question, params, docs) if docs else svc, params)
     answer = result.as_dict()
     versions = {"embedding_model": svc.embedder.get().model_id,
                 "embedding_index": result.retrieval.index,
@@ -95,13 +66,8 @@ def _record(svc: Any, question: str, groups: tuple[str, ...],
     return audit_id, result
 
 
-def _cypher(svc: Any, text: str, **params: Any) -> list[dict[str, Any]]:
-    records, _, _ = svc.store._driver.execute_query(text, params)
-    return [r.data() for r in records]
-
-
 def _chunk_texts(svc: Any) -> dict[str, tuple[str, str]]:
-    rows = _cypher(svc, "MATCH (c:Chunk) RETURN c.id AS id, c.text AS text, c.doc_id AS doc")
+    rows = cypher(svc, "MATCH (c:Chunk) RETURN c.id AS id, c.text AS text, c.doc_id AS doc")
     return {r["id"]: (r["text"], r["doc"]) for r in rows}
 
 
@@ -141,28 +107,28 @@ def test_record_and_read_back_an_answer(corpus: Any, docs: tuple[str, ...]) -> N
 def test_stored_quotes_are_exact_and_graph_reaches_documents(corpus: Any) -> None:
     audit_id, result = _record(corpus, LIGHTHOUSE, ("public",), LIGHTHOUSE_DOCS)
     texts = _chunk_texts(corpus)
-    cites = _cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY]->(:Answer)-[r:CITES]->"
+    cites = cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY]->(:Answer)-[r:CITES]->"
                             "(c:Chunk) RETURN c.text AS text, properties(r) AS rel", id=audit_id)
     assert len(cites) == len(result.answer.citations) > 0
     for row in cites:
         rel = row["rel"]
         assert row["text"][rel["char_start"]:rel["char_end"]] == rel["quote"]
-    steps = _cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY*0..1]->()-[:HAS_PATH]->"
+    steps = cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY*0..1]->()-[:HAS_PATH]->"
                             "(:ProvenancePath)-[:HAS_STEP]->(s:PathStep) "
                             "WHERE s.quote IS NOT NULL RETURN s {.*} AS s", id=audit_id)
     assert steps
     for row in steps:
         s = row["s"]
         assert texts[s["chunk_id"]][0][s["char_start"]:s["char_end"]] == s["quote"]
-    docs = _cypher(corpus, "MATCH (q:Query {id: $id}) MATCH (q)-[:ANSWERED_BY*0..1]->()"
+    docs = cypher(corpus, "MATCH (q:Query {id: $id}) MATCH (q)-[:ANSWERED_BY*0..1]->()"
                            "-[:HAS_PATH]->(:ProvenancePath)-[:HAS_STEP]->(:PathStep)"
                            "-[:STEP_OF]->(d:Document) RETURN DISTINCT d.id AS id", id=audit_id)
     assert {r["id"] for r in docs} >= {c.doc_id for c in result.retrieval.chunks}
-    relation = _cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY*0..1]->()-[:HAS_PATH]->"
+    relation = cypher(corpus, "MATCH (:Query {id: $id})-[:ANSWERED_BY*0..1]->()-[:HAS_PATH]->"
                                "()-[:HAS_STEP]->(s:PathStep {kind: 'relation'})-[:STEP_OF]->"
                                "(c:Chunk) RETURN count(*) AS n", id=audit_id)
     assert relation[0]["n"] > 0
-    runs = _cypher(corpus, "MATCH (:Query {id: $id})-[r:RETRIEVED]->(:Chunk)<-[:HAS_CHUNK]-"
+    runs = cypher(corpus, "MATCH (:Query {id: $id})-[r:RETRIEVED]->(:Chunk)<-[:HAS_CHUNK]-"
                            "(:Document)<-[:PRODUCED]-(run:IngestionRun) "
                            "RETURN count(*) AS n, sum(CASE WHEN run.id = r.run_id THEN 1 "
                            "ELSE 0 END) AS same", id=audit_id)
@@ -247,7 +213,7 @@ def test_browser_queries_run_and_return_rows(corpus: Any) -> None:
     }
     for name, p in params.items():
         text = (ROOT / "cypher" / f"{name}.cypher").read_text()
-        rows = _cypher(corpus, text, **p)
+        rows = cypher(corpus, text, **p)
         if name == "browser_documents_changed_since_answer":
             assert rows == [], name  # nothing changed yet
         else:
@@ -257,13 +223,13 @@ def test_browser_queries_run_and_return_rows(corpus: Any) -> None:
     labels = {label for r in records for n in r["p"].nodes for label in n.labels}
     assert {"Query", "Answer", "ProvenancePath", "PathStep", "Chunk", "Document",
             "Entity", "IngestionRun"} <= labels  # Browser draws these paths as a graph
-    by_prompt = _cypher(corpus, (ROOT / "cypher" / "browser_answers_by_model.cypher").read_text(),
+    by_prompt = cypher(corpus, (ROOT / "cypher" / "browser_answers_by_model.cypher").read_text(),
                         model=None, prompt_version=result.answer.prompt_version)
     assert any(r["audit_id"] == audit_id for r in by_prompt)
     # After a change, the changed-documents query lists the document.
     doc_id = result.retrieval.chunks[0].doc_id
-    _cypher(corpus, "MATCH (d:Document {id: $id}) SET d.version = d.version + 1, "
+    cypher(corpus, "MATCH (d:Document {id: $id}) SET d.version = d.version + 1, "
                     "d.sha256 = 'x'", id=doc_id)
-    rows = _cypher(corpus, (ROOT / "cypher" / "browser_documents_changed_since_answer.cypher")
+    rows = cypher(corpus, (ROOT / "cypher" / "browser_documents_changed_since_answer.cypher")
                    .read_text(), audit_id=audit_id)
     assert doc_id in {r["doc_id"] for r in rows}

@@ -16,6 +16,7 @@ from graph.ingest.write import delete_document
 from graph.store import Neo4jStore
 from service.cli import main as cli
 from tests.conftest import FIXTURES
+from tests.helpers import cypher as q
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.models]
 CORPUS = FIXTURES / "corpus"
@@ -24,12 +25,6 @@ CORPUS = FIXTURES / "corpus"
 def run(svc: Any, *paths: Path, store: Any = None) -> IngestReport:
     ports = Ports(store or svc.store, svc.extractor.get(), svc.embedder.get(), svc.ontology)
     return ingest(load_paths(list(paths)), ports)
-
-
-def q(svc: Any, cypher: str, **params: Any) -> list[dict[str, Any]]:
-    """Ad-hoc read for assertions (tests may inspect the graph directly)."""
-    records, _, _ = svc.store._driver.execute_query(cypher, params)
-    return [r.data() for r in records]
 
 
 def counts(svc: Any) -> dict[str, int]:
