@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.ports import Embedder
@@ -158,7 +158,6 @@ class BuildReport:
     batches: int = 0
     seconds: float = 0.0
     state: str = "building"
-    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"space": self.space, "chunks": self.chunks, "entities": self.entities,

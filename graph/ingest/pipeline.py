@@ -214,12 +214,10 @@ def _embed(items: Sequence[_Pending], ports: Ports,
     report.add_time("embed", time.perf_counter() - t0)
     # CPU seconds of the embedding thread: below "embed", it waited for a core or the GIL
     report.add_time("embed_cpu", time.thread_time() - cpu0)
-    out = []
-    for i, (p, dg) in enumerate((p, p.graph) for p in items):
-        (_, main), extra = per_space[0], per_space[1:]
-        out.append((p, replace(dg, chunk_vectors=main[i][0], entity_vectors=main[i][1],
-                               extra_vectors=tuple((m, v[i][0], v[i][1]) for m, v in extra))))
-    return out
+    (_, main), extra = per_space[0], per_space[1:]
+    return [(p, replace(p.graph, chunk_vectors=main[i][0], entity_vectors=main[i][1],
+                        extra_vectors=tuple((m, v[i][0], v[i][1]) for m, v in extra)))
+            for i, p in enumerate(items)]
 
 
 Vectors = tuple[tuple[float, ...], ...]

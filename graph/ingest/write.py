@@ -17,7 +17,6 @@ from graph.model import DocumentGraph
 from graph.ports import GraphStore, Params
 from graph.schema import IndexNames
 
-STEPS_PER_DOCUMENT = 9
 _VERSION_STEP = 2  # index of ingest_document among a document's steps
 
 
@@ -75,12 +74,13 @@ def write_documents(store: GraphStore, docs: Sequence[DocWrite], *, run_id: str,
         return []
     stale = mentioned_entities(store, [d.graph.doc.id for d in docs])
     steps: list[tuple[str, Params]] = []
+    version_at: list[int] = []  # where each document's ingest_document result lands
     for d in docs:
+        version_at.append(len(steps) + _VERSION_STEP)
         steps += _steps(d, run_id=run_id, embedding_model=embedding_model,
                         stale=stale.get(d.graph.doc.id, []))
     results = store.write(steps)
-    return [int(results[i * STEPS_PER_DOCUMENT + _VERSION_STEP][0]["version"])
-            for i in range(len(docs))]
+    return [int(results[i][0]["version"]) for i in version_at]
 
 
 def _steps(d: DocWrite, *, run_id: str, embedding_model: str,
