@@ -13,8 +13,11 @@ on the same documents, in this order, with models loaded and warmed first:
     embed chunks and entities, write), chunks/s.
 
 It prints ``a / min(b, c)``: 1.0 would mean ingestion costs no more than its
-slowest unavoidable stage.  The Neo4j used is the ``bench`` instance of
-``scripts/neo4j-local`` (or ``NEO4J_URI``); it is emptied first.
+slowest unavoidable stage.  Also reported: the CPU seconds the local Neo4j
+server spent during (a), and, where the embedder computes in bfloat16, how
+closely its vectors agree with float32 ones on a sample of the chunks.  The
+Neo4j used is the ``bench`` instance of ``scripts/neo4j-local`` (or
+``NEO4J_URI``); it is emptied first.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDOC = Path("/usr/share/dictd/foldoc.dict.dz")
@@ -67,6 +72,33 @@ def multihop_documents(limit: int) -> list[dict[str, object]]:
 
     corpus, _ = generate(seed=7, countries=200)
     return corpus[:limit]
+
+
+def neo4j_cpu_seconds(instance: str) -> float | None:
+    """CPU seconds the local Neo4j server of ``instance`` has used (None if not local)."""
+    from service.settings import kgrag_home
+
+    try:
+        pid = (kgrag_home() / "instances" / instance / "run" / "neo4j.pid").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def precision_agreement(embedder: object, texts: list[str]) -> dict[str, float] | None:
+    """Cosine between the embedder's vectors and float32 ones of the same model."""
+    from graph.embed import SentenceTransformerEmbedder
+
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    if embedder.precision == "float32":
+        return None
+    reference = SentenceTransformerEmbedder(os.environ.get("KGRAG_EMBEDDING_MODEL",
+                                                           "all-MiniLM-L6-v2"),
+                                            precision="float32")
+    cos = (embedder.embed(texts) * reference.embed(texts)).sum(axis=1)
+    return {"texts": len(texts), "cosine_median": round(float(np.median(cos)), 6),
+            "cosine_min": round(float(cos.min()), 6)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,10 +143,14 @@ def main(argv: list[str] | None = None) -> int:
 
     reset_database(svc.store)
     init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
+    cpu0 = neo4j_cpu_seconds(os.environ["KGRAG_NEO4J_INSTANCE"])
     t0 = time.perf_counter()
     report = ingest(docs, ingest_ports(svc), ingest_options(svc))
     t_full = time.perf_counter() - t0
+    cpu1 = neo4j_cpu_seconds(os.environ["KGRAG_NEO4J_INSTANCE"])
+    neo4j_cpu = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 1)
     svc.close()
+    agreement = precision_agreement(embedder, [c.text for c in chunks[::max(1, n_chunks // 64)]])
 
     nlp_cps, embed_cps, full_cps = n_chunks / t_nlp, n_chunks / t_embed, report.chunks / t_full
     bound = min(nlp_cps, embed_cps)
@@ -125,11 +161,16 @@ def main(argv: list[str] | None = None) -> int:
         "embedding_only": {"seconds": round(t_embed, 2), "chunks_per_s": round(embed_cps, 1)},
         "full_pipeline": {"seconds": round(t_full, 2), "chunks_per_s": round(full_cps, 1),
                           "stages_s": report.timings_s, "entities": report.entities,
-                          "relations": report.relations, "failed": len(report.failed)},
+                          "relations": report.relations, "failed": len(report.failed),
+                          "neo4j_server_cpu_s": neo4j_cpu},
         "ratio_full_to_bound": round(full_cps / bound, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpus": os.cpu_count(),
         "models": {"embedding": embedder.model_id, "spacy": extractor.model_id},
+        "embedding_precision": embedder.precision,
+        "embedding_threads": settings.embedding_threads or "all cores but one",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+        "precision_agreement_with_float32": agreement,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
@@ -137,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(c) NLP only        {nlp_cps:7.1f} chunks/s  ({t_nlp:.1f} s)")
     print(f"(b) embedding only  {embed_cps:7.1f} chunks/s  ({t_embed:.1f} s)")
     print(f"(a) full pipeline   {full_cps:7.1f} chunks/s  ({t_full:.1f} s)")
-    print(f"a / min(b, c) = {full_cps / bound:.2f}   peak RSS {result['peak_rss_mib']} MiB")
+    print(f"a / min(b, c) = {full_cps / bound:.2f}   peak RSS {result['peak_rss_mib']} MiB   "
+          f"Neo4j server CPU during (a): {neo4j_cpu} s")
+    if agreement:
+        print(f"{embedder.precision} vs float32 vectors: cosine median "
+              f"{agreement['cosine_median']}, min {agreement['cosine_min']} "
+              f"({agreement['texts']} chunks)")
     # stage wall seconds overlap; embed_cpu below embed means the embedder waited for a core
     print("stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report.timings_s.items()))
     print(f"report: {args.out}")

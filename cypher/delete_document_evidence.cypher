@@ -1,8 +1,9 @@
-// Everything derived from a document's chunks: relation evidence, mentions,
+// Everything derived from the documents' chunks: relation evidence, mentions,
 // co-mention counts, the chunks. Returns the entities that may now be orphans.
 // Every relation evidenced by a chunk joins two entities that chunk mentions,
 // so only the touched entities' relationships are scanned.
-MATCH (d:Document {id: $doc_id})-[:HAS_CHUNK]->(c:Chunk)
+UNWIND $doc_ids AS doc_id
+OPTIONAL MATCH (:Document {id: doc_id})-[:HAS_CHUNK]->(c:Chunk)
 WITH collect(c) AS chunks, collect(c.id) AS chunk_ids
 CALL (chunks) {
   UNWIND chunks AS c

@@ -22,6 +22,31 @@ import numpy.typing as npt
 from ontology.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX or AVX-512 BF16).
+
+    Elsewhere bfloat16 is emulated, slower than float32, so ``auto`` keeps float32.
+    """
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
+                  if line.startswith("flags")), [])
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """``float32`` or ``bfloat16`` for a configured precision (``auto`` asks the CPU)."""
+    if precision not in PRECISIONS:
+        raise ModelError(f"embedding precision {precision!r} is not one of "
+                         f"{', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
 
 
 def model_id_for(name: str) -> str:
@@ -58,13 +83,32 @@ def weights_digest(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def texts_per_batch(batch_size: int, longest_chars: int) -> int:
+    """``batch_size`` texts of 256 characters or more per forward pass; shorter texts
+    (entity names) up to four times as many at once: no more padded tokens than a
+    batch of chunks, less per-batch overhead (~1.4x faster on entity names)."""
+    budget = batch_size * 256
+    return min(4 * batch_size, max(batch_size, budget // max(longest_chars, 1)))
+
+
 class SentenceTransformerEmbedder:
-    """Normalised sentence embeddings; thread-safe ``embed``."""
+    """Normalised sentence embeddings; thread-safe ``embed``.
+
+    ``precision="bfloat16"`` runs the model's matrix products in bfloat16 (torch CPU
+    autocast) and returns float32 vectors, renormalised.  On a CPU with AMX that is
+    about 2.5x the float32 throughput on one core, and the vectors agree with float32
+    ones to a cosine of 0.9999 or better (docs/governance.md: the figures, and why
+    this is the same embedding space, not a new one).
+    """
 
     def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 32,
-                 device: str = "cpu", normalize: bool = True, threads: int = 0) -> None:
+                 device: str = "cpu", normalize: bool = True, threads: int = 0,
+                 precision: str = "float32") -> None:
         """``threads``: torch intra-op threads (process-wide); 0 leaves one core free
-        for spaCy and Neo4j, which run beside the embedder during ingestion."""
+        for spaCy and Neo4j, which run beside the embedder during ingestion.
+        ``precision``: ``float32``, ``bfloat16`` or ``auto`` (bfloat16 where the CPU
+        has it natively)."""
+        self.precision = resolve_precision(precision)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -77,6 +121,7 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(threads or max(1, (os.cpu_count() or 2) - 1))
 
             self._model: Any = SentenceTransformer(path, device=device)
+            self._torch: Any = torch
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
         self.model_id = model_id_for(name)
@@ -104,13 +149,16 @@ class SentenceTransformerEmbedder:
                 groups.append([])
             groups[-1].append(i)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        with self._lock:  # torch modules are not re-entrant across threads
+        with self._lock, self._torch.autocast(  # torch modules are not re-entrant
+                "cpu", dtype=self._torch.bfloat16, enabled=self.precision == "bfloat16"):
             for group in groups:
                 out[group] = self._model.encode(
                     [texts[i] for i in group],
-                    batch_size=self.batch_size,
+                    batch_size=texts_per_batch(self.batch_size, len(texts[group[0]])),
                     normalize_embeddings=self.normalize,
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
+        if self.normalize and self.precision != "float32":  # unit length in float32
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out

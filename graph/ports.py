@@ -36,6 +36,7 @@ class Embedder(Protocol):
 
     model_id: str  # name@version, recorded on every vector
     dimension: int
+    precision: str  # what the model computes in: float32 or bfloat16
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One row per text, L2-normalised."""

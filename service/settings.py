@@ -48,6 +48,7 @@ class Settings:
     embedding_model: str = "all-MiniLM-L6-v2"  # name, or a path to a sentence-transformers folder
     embedding_batch_size: int = 32
     embedding_threads: int = 0  # torch threads; 0 = all cores but one
+    embedding_precision: str = "auto"  # float32, bfloat16, or auto (bfloat16 if the CPU has it)
     spacy_model: str = "en_core_web_sm"
     spacy_batch_size: int = 32
     ontology: str = ""  # extra ontology files, comma separated

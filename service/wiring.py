@@ -46,7 +46,8 @@ def build_store(settings: Settings) -> Neo4jStore:
 def build_embedder(settings: Settings, model: str | None = None) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model or settings.embedding_model,
                                        batch_size=settings.embedding_batch_size,
-                                       threads=settings.embedding_threads)
+                                       threads=settings.embedding_threads,
+                                       precision=settings.embedding_precision)
 
 
 def build_ontology(settings: Settings) -> Ontology:

@@ -3,7 +3,9 @@
 Three stages overlap: the caller's thread analyses batch *n+2* with spaCy while
 one worker embeds batch *n+1* (torch releases the GIL while it computes) and
 another writes batch *n* to Neo4j, which is how the whole pipeline gets close
-to the slower of the NLP-only and embedding-only throughputs.
+to the slower of the NLP-only and embedding-only throughputs.  Batches analysed
+while the embedder is busy are handed to it together (up to
+``MAX_EMBED_CHUNKS``), since larger batches embed faster.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from graph.ingest.chunk import chunk_document
-from graph.ingest.dedupe import near_duplicates_batch, remap
+from graph.ingest.dedupe import Created, RunEntities, near_duplicates_planned, remap
 from graph.ingest.link import KnownEntity, Registry, link_document, mention_keys, prefetched
 from graph.ingest.load import LoadFailure
 from graph.ingest.relate import comentions, relate_document
@@ -29,6 +31,7 @@ from ontology.errors import GraphUnavailable, KgragError
 
 PIPELINE_VERSION = "kgrag-ingest/1"
 MAX_BATCHES_IN_FLIGHT = 2  # analysed batches waiting for embedding or writing
+MAX_EMBED_CHUNKS = 256  # analysed chunks that wait for a busy embedder before queueing
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +94,39 @@ def ingest(
     report = IngestReport(run_id=f"run:{uuid.uuid4()}")
     ports.store.write([("ingest_run_start", {
         "id": report.run_id, "pipeline_version": PIPELINE_VERSION,
-        "embedding_model": ports.embedder.model_id, "spacy_model": ports.extractor.model_id,
+        "embedding_model": ports.embedder.model_id,
+        "embedding_precision": ports.embedder.precision,
+        "spacy_model": ports.extractor.model_id,
         "ontology_version": ports.ontology.version})])
     registry = Registry()
+    run_entities = RunEntities(indexed=bool(ports.store.read("ingest_any_entity")))
     seen: set[str] = set()
     in_flight: deque[Future[None]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="kgrag-embed") as embed_pool, \
             ThreadPoolExecutor(1, thread_name_prefix="kgrag-write") as write_pool:
         try:
+            waiting: list[_Pending] = []  # analysed, not yet handed to the embedder
+            embedding: Future[list[tuple[_Pending, DocumentGraph]]] | None = None
+
+            def hand_over() -> None:
+                nonlocal waiting, embedding
+                embedding = embed_pool.submit(_embed, waiting, ports, report)
+                in_flight.append(write_pool.submit(_write, embedding, ports, options, report,
+                                                   run_entities, progress))
+                waiting = []
+
             for batch in _batches(items, options.batch_docs):
                 docs = _admit(batch, ports.store, seen, report)
-                graphs = _analyse(docs, ports, options, registry, report)
-                embedded = embed_pool.submit(_embed, graphs, ports, report)
-                in_flight.append(write_pool.submit(_write, embedded, ports, options, report,
-                                                   progress))
+                waiting += _analyse(docs, ports, options, registry, report)
+                # While the embedder is busy, analysed batches wait and go to it together:
+                # bigger batches of similar-length texts embed faster.
+                if (embedding is None or embedding.done()
+                        or sum(len(p.graph.chunks) for p in waiting) >= MAX_EMBED_CHUNKS):
+                    hand_over()
                 while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
                     in_flight.popleft().result()
+            if waiting:
+                hand_over()
             while in_flight:
                 in_flight.popleft().result()
         finally:
@@ -244,7 +264,8 @@ def _split(items: Sequence[_Pending], vectors: list[list[float]],
 
 
 def _write(embedded: Future[list[tuple[_Pending, DocumentGraph]]], ports: Ports,
-           options: IngestOptions, report: IngestReport, progress: Progress | None) -> None:
+           options: IngestOptions, report: IngestReport, run_entities: RunEntities,
+           progress: Progress | None) -> None:
     """Stage 3: near-duplicate linking, then the batch in one transaction.
 
     If the batch's transaction fails, each document is retried in its own, so a bad
@@ -254,7 +275,8 @@ def _write(embedded: Future[list[tuple[_Pending, DocumentGraph]]], ports: Ports,
     if not items:
         return
     t0 = time.perf_counter()
-    writes = _dedupe(items, options, ports.store)
+    writes, created = _dedupe(items, options, ports.store, run_entities)
+    report.add_time("dedupe", time.perf_counter() - t0)
     try:
         versions: list[int | str] = list(write_documents(
             ports.store, writes, run_id=report.run_id,
@@ -263,11 +285,12 @@ def _write(embedded: Future[list[tuple[_Pending, DocumentGraph]]], ports: Ports,
         raise
     except KgragError:  # the batch is rolled back: one document per transaction
         versions = [_write_one(ports, report, w) for w in writes]
-    for w, version in zip(writes, versions, strict=True):
+    for w, version, new in zip(writes, versions, created, strict=True):
         dg = w.graph
         if isinstance(version, str):
             report.failed.append((dg.doc.source or dg.doc.id, version))
             continue
+        run_entities.add(new)
         report.ingested += 1
         report.versions[dg.doc.id] = version
         report.chunks += len(dg.chunks)
@@ -292,13 +315,14 @@ def _write_one(ports: Ports, report: IngestReport, w: DocWrite) -> int | str:
 
 
 def _dedupe(items: Sequence[tuple[_Pending, DocumentGraph]], options: IngestOptions,
-            store: GraphStore) -> list[DocWrite]:
-    """The batch's documents with near-duplicate new entities folded into stored ones."""
+            store: GraphStore, run_entities: RunEntities) -> tuple[list[DocWrite], list[Created]]:
+    """The batch's documents with near-duplicate new entities folded into stored ones,
+    and per document the entities it creates (for ``run_entities`` once written)."""
     if not options.entity_index:
-        return [DocWrite(dg, p.keys, p.renamed, p.merges) for p, dg in items]
-    mappings = near_duplicates_batch(
+        return [DocWrite(dg, p.keys, p.renamed, p.merges) for p, dg in items], [[] for _ in items]
+    mappings, created = near_duplicates_planned(
         store, index=options.entity_index, threshold=options.similarity_threshold,
-        docs=[(dg.entities, dg.entity_vectors, p.new_ids) for p, dg in items])
+        docs=[(dg.entities, dg.entity_vectors, p.new_ids) for p, dg in items], run=run_entities)
     out = []
     for (p, dg), mapping in zip(items, mappings, strict=True):
         merged: dict[str, tuple[str, ...]] = {}
@@ -306,7 +330,7 @@ def _dedupe(items: Sequence[tuple[_Pending, DocumentGraph]], options: IngestOpti
             target = mapping.get(k, k)
             merged[target] = tuple(sorted({*merged.get(target, ()), *v}))
         out.append(DocWrite(remap(dg, mapping), merged, p.renamed, p.merges))
-    return out
+    return out, created
 
 
 def entity_text(name: str, etype: str, aliases: Sequence[str]) -> str:

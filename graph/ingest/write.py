@@ -17,8 +17,6 @@ from graph.model import DocumentGraph
 from graph.ports import GraphStore, Params
 from graph.schema import IndexNames
 
-_VERSION_STEP = 2  # index of ingest_document among a document's steps
-
 
 @dataclass(frozen=True, slots=True)
 class DocState:
@@ -69,67 +67,90 @@ def write_documents(store: GraphStore, docs: Sequence[DocWrite], *, run_id: str,
     ``embedding_model`` is the active space's model; the vectors go into its property
     and, for ``dg.extra_vectors``, into the properties of the spaces being built.
     All or nothing: a failure raises and leaves every document as it was.
+
+    Each kind of write is one UNWIND over all the documents (a dozen round trips
+    per batch, not a dozen per document).  That is the same as writing them one
+    after another except where a document merges two stored entities: an earlier
+    document of the batch may have created one of them, so such a document starts
+    a new segment, written after the ones before it.
     """
     if not docs:
         return []
     stale = mentioned_entities(store, [d.graph.doc.id for d in docs])
     steps: list[tuple[str, Params]] = []
-    version_at: list[int] = []  # where each document's ingest_document result lands
-    for d in docs:
-        version_at.append(len(steps) + _VERSION_STEP)
-        steps += _steps(d, run_id=run_id, embedding_model=embedding_model,
-                        stale=stale.get(d.graph.doc.id, []))
+    for segment in _segments(docs):
+        steps += _steps(segment, run_id=run_id, embedding_model=embedding_model)
+    steps.append(("delete_orphan_entities",
+                  {"ids": sorted({e for ids in stale.values() for e in ids})}))
     results = store.write(steps)
-    return [int(results[i][0]["version"]) for i in version_at]
+    versions = {r["id"]: int(r["version"]) for (name, _), rows in zip(steps, results, strict=True)
+                if name == "ingest_documents" for r in rows}
+    return [versions[d.graph.doc.id] for d in docs]
 
 
-def _steps(d: DocWrite, *, run_id: str, embedding_model: str,
-           stale: Sequence[str]) -> list[tuple[str, Params]]:
-    dg = d.graph
-    per_space = [(IndexNames.for_model(m).vector_property, chunks, entities) for m, chunks, entities
-                 in ((embedding_model, dg.chunk_vectors, dg.entity_vectors), *dg.extra_vectors)]
+def _segments(docs: Sequence[DocWrite]) -> list[list[DocWrite]]:
+    """Runs of documents whose writes may be combined (see :func:`write_documents`)."""
+    segments: list[list[DocWrite]] = []
+    for d in docs:
+        if not segments or d.merges:
+            segments.append([])
+        segments[-1].append(d)
+    return segments
 
-    def chunk_vectors(i: int) -> dict[str, Sequence[float]]:
-        return {prop: chunks[i] for prop, chunks, _ in per_space}
 
-    def entity_vectors(i: int) -> dict[str, Sequence[float]]:  # empty for a stored entity
-        return {prop: entities[i] for prop, _, entities in per_space if entities[i]}
-
+def _steps(docs: Sequence[DocWrite], *, run_id: str,
+           embedding_model: str) -> list[tuple[str, Params]]:
+    chunks: list[Params] = []
+    entities: list[Params] = []
+    for d in docs:
+        dg = d.graph
+        per_space = [(IndexNames.for_model(m).vector_property, cv, ev) for m, cv, ev
+                     in ((embedding_model, dg.chunk_vectors, dg.entity_vectors),
+                         *dg.extra_vectors)]
+        chunks += [{"id": c.id, "doc_id": c.doc_id, "seq": c.seq, "text": c.text,
+                    "char_start": c.start, "char_end": c.end, "sha256": c.sha256,
+                    "vectors": {prop: cv[i] for prop, cv, _ in per_space},
+                    "prev": dg.chunks[i - 1].id if i else None}
+                   for i, c in enumerate(dg.chunks)]
+        entities += [{"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases),
+                      "keys": list(d.entity_keys.get(e.id, ())),
+                      # empty for a stored entity: it keeps its own vectors
+                      "vectors": {prop: ev[i] for prop, _, ev in per_space if ev[i]},
+                      "rename": e.id in d.renamed}
+                     for i, e in enumerate(dg.entities)]
+    graphs = [d.graph for d in docs]
     steps: list[tuple[str, Params]] = [
-        ("delete_document_evidence", {"doc_id": dg.doc.id}),
-        ("ingest_merge_entities", {"rows": [{"keep": k, "gone": g} for k, g in d.merges]}),
-        ("ingest_document", {"run_id": run_id, "doc": {
-            "id": dg.doc.id, "uri": dg.doc.uri, "title": dg.doc.title,
-            "sha256": dg.doc.sha256, "acl": list(dg.doc.acl), "char_count": len(dg.doc.text)}}),
-        ("ingest_chunks", {"embedding_model": embedding_model, "rows": [
-            {"id": c.id, "doc_id": c.doc_id, "seq": c.seq, "text": c.text,
-             "char_start": c.start, "char_end": c.end, "sha256": c.sha256,
-             "vectors": chunk_vectors(i), "prev": dg.chunks[i - 1].id if i else None}
-            for i, c in enumerate(dg.chunks)]}),
-        ("ingest_entities", {"embedding_model": embedding_model, "rows": [
-            {"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases),
-             "keys": list(d.entity_keys.get(e.id, ())), "vectors": entity_vectors(i),
-             "rename": e.id in d.renamed}
-            for i, e in enumerate(dg.entities)]}),
+        ("delete_document_evidence", {"doc_ids": [dg.doc.id for dg in graphs]}),
+        ("ingest_merge_entities", {"rows": [{"keep": k, "gone": g}
+                                            for d in docs for k, g in d.merges]}),
+        ("ingest_documents", {"run_id": run_id, "docs": [
+            {"id": dg.doc.id, "uri": dg.doc.uri, "title": dg.doc.title,
+             "sha256": dg.doc.sha256, "acl": list(dg.doc.acl), "char_count": len(dg.doc.text)}
+            for dg in graphs]}),
+        ("ingest_chunks", {"embedding_model": embedding_model, "rows": chunks}),
+        ("ingest_entities", {"embedding_model": embedding_model, "rows": entities}),
         ("ingest_mentions", {"rows": [
             {"chunk_id": m.chunk_id, "entity_id": m.entity_id, "start": m.start, "end": m.end,
-             "surface": m.surface, "extractor": m.extractor} for m in dg.mentions]}),
+             "surface": m.surface, "extractor": m.extractor}
+            for dg in graphs for m in dg.mentions]}),
         ("ingest_relations", {"rows": [
             {"head": r.head, "tail": r.tail, "type": r.type, "predicate": r.predicate,
              "chunk_id": r.chunk_id, "start": r.start, "end": r.end,
-             "confidence": r.confidence, "extractor": r.extractor} for r in dg.relations]}),
+             "confidence": r.confidence, "extractor": r.extractor}
+            for dg in graphs for r in dg.relations]}),
         ("ingest_comentions", {"rows": [
-            {"a": c.a, "b": c.b, "chunk_id": c.chunk_id} for c in dg.comentions]}),
-        ("delete_orphan_entities", {"ids": list(stale)}),
+            {"a": c.a, "b": c.b, "chunk_id": c.chunk_id} for dg in graphs for c in dg.comentions]}),
     ]
-    return steps
+    # a step with no rows would be a round trip that does nothing
+    return [(name, params) for name, params in steps
+            if params.get("rows", True) != []]
 
 
 def delete_document(store: GraphStore, doc_id: str) -> bool:
     """Remove a document and everything derived only from it. False if unknown."""
     stale = mentioned_entities(store, [doc_id]).get(doc_id, [])
     results = store.write([
-        ("delete_document_evidence", {"doc_id": doc_id}),
+        ("delete_document_evidence", {"doc_ids": [doc_id]}),
         ("delete_document_node", {"doc_id": doc_id}),
         ("delete_orphan_entities", {"ids": stale}),
     ])

@@ -42,13 +42,14 @@ def test_corpus_ingests_with_lineage(graph_db) -> None:  # type: ignore[no-untyp
     assert report.ingested == 7 and report.chunks >= 7 and report.relations >= 5
     docs = q(graph_db, "MATCH (r:IngestionRun)-[:PRODUCED]->(d:Document) "
                        "RETURN d.id AS id, d.version AS v, d.sha256 AS sha, "
-                       "r.embedding_model AS em, "
+                       "r.embedding_model AS em, r.embedding_precision AS ep, "
                        "r.spacy_model AS sm, r.ontology_version AS ov")
     assert len(docs) == 7
     assert all(d["v"] == 1 and len(d["sha"]) == 64 for d in docs)
     assert docs[0]["em"].startswith("all-MiniLM-L6-v2@") and docs[0]["sm"].startswith(
         "en_core_web_sm")
     assert docs[0]["ov"] == graph_db.ontology.version
+    assert docs[0]["ep"] == graph_db.embedder.get().precision in {"float32", "bfloat16"}
     prop = graph_db.active_space().vector_property  # the active embedding space's vectors
     dims = q(graph_db, "MATCH (c:Chunk) RETURN DISTINCT size(c[$p]) AS d, "
                        "c.embedding_model AS m", p=prop)

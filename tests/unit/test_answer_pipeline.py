@@ -54,6 +54,7 @@ class HashEmbedder:
 
     model_id = "fake-hash@1"
     dimension = 64
+    precision = "float32"
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -7,12 +7,23 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
-from graph.ingest.dedupe import near_duplicates_batch
+from graph.embed import resolve_precision, texts_per_batch
+from graph.ingest.dedupe import RunEntities, near_duplicates_batch, near_duplicates_planned
 from graph.ingest.pipeline import IngestOptions, Ports, ingest
-from graph.model import Analysis, EntityDraft, Mention, Sentence, SourceDocument
+from graph.ingest.write import DocWrite, write_documents
+from graph.model import (
+    Analysis,
+    ChunkDraft,
+    DocumentGraph,
+    EntityDraft,
+    Mention,
+    Sentence,
+    SourceDocument,
+)
 from ontology import load_ontology
-from ontology.errors import KgragError
+from ontology.errors import KgragError, ModelError
 
 
 class FakeExtractor:
@@ -30,6 +41,7 @@ class FakeExtractor:
 class FakeEmbedder:
     model_id = "fake-embed@1"
     dimension = 4
+    precision = "float32"
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return np.tile(np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
@@ -45,12 +57,13 @@ class BatchStore:
         return []
 
     def write(self, steps: Sequence[tuple[str, Any]]) -> list[list[dict[str, Any]]]:
-        docs = [p["doc"]["id"] for name, p in steps if name == "ingest_document"]
+        docs = [d["id"] for name, p in steps if name == "ingest_documents" for d in p["docs"]]
         if docs:
             self.writes.append(docs)
         if "bad" in docs:
             raise KgragError("constraint violated")
-        return [[{"version": 1}] if name == "ingest_document" else [] for name, _ in steps]
+        return [[{"id": d["id"], "version": 1} for d in p["docs"]]
+                if name == "ingest_documents" else [] for name, p in steps]
 
 
 def test_a_batch_is_one_transaction_and_a_bad_document_fails_alone() -> None:
@@ -84,3 +97,85 @@ def test_near_duplicates_in_a_batch_see_what_earlier_documents_create() -> None:
     # a document's own new entities are not compared with each other; a later one's are,
     # with the same type only
     assert found == [{}, {"e:acme-group": "e:acme"}]
+
+
+class CountingReads:
+    """Counts named reads; the vector index finds nothing."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def read(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        self.reads.append(query)
+        return []
+
+    def write(self, steps: Any) -> list[list[dict[str, Any]]]:
+        raise AssertionError("no writes here")
+
+
+def test_run_entities_are_compared_in_memory_and_the_index_asked_only_for_older_ones() -> None:
+    v = np.array([1.0, 0.0], dtype=np.float32)
+    doc = ([EntityDraft("e:acme-co", "Acme Co", "Organization")], [v],
+           frozenset({"e:acme-co"}))
+    store = CountingReads()
+    run = RunEntities(indexed=False)
+    run.add([("e:acme", "Organization", v), ("e:acme-place", "Place", v)])
+    found, created = near_duplicates_planned(store, index="i", docs=[doc], threshold=0.92,
+                                             run=run)
+    assert found == [{"e:acme-co": "e:acme"}] and created == [[]]
+    assert store.reads == []  # nothing stored before the run: no index query
+    older = RunEntities(indexed=True)
+    found, created = near_duplicates_planned(store, index="i", docs=[doc], threshold=0.92,
+                                             run=older)
+    assert found == [{}] and [c[0] for c in created[0]] == ["e:acme-co"]
+    assert store.reads == ["ingest_entity_similar"]
+
+
+def test_run_entities_stop_remembering_past_the_cap(monkeypatch: Any) -> None:
+    monkeypatch.setattr("graph.ingest.dedupe.MAX_REMEMBERED", 3)
+    run = RunEntities(indexed=False)
+    v = np.ones(4, dtype=np.float32)
+    run.add([("a", "T", v), ("b", "T", v)])
+    assert len(run) == 2 and run.vectors.shape == (2, 4) and not run.indexed
+    run.add([("c", "T", v), ("d", "T", v)])
+    assert run.indexed and len(run) == 0  # from now on the index answers for all
+
+
+def test_a_document_that_merges_entities_starts_a_new_write_segment() -> None:
+    class Steps:
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def read(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+            return []
+
+        def write(self, steps: Sequence[tuple[str, Any]]) -> list[list[dict[str, Any]]]:
+            self.names = [name for name, _ in steps]
+            return [[{"id": d["id"], "version": 1} for d in p["docs"]]
+                    if name == "ingest_documents" else [] for name, p in steps]
+
+    def doc(i: str, merges: tuple[tuple[str, str], ...] = ()) -> DocWrite:
+        source = SourceDocument(i, f"u:{i}", i, "Acme.", source=i)
+        chunk = ChunkDraft(f"{i}#0", i, 0, 0, 5, "Acme.")
+        return DocWrite(DocumentGraph(doc=source, chunks=(chunk,), entities=(), mentions=(),
+                                      relations=(), chunk_vectors=((1.0,),)),
+                        {}, merges=merges)
+
+    store = Steps()
+    versions = write_documents(store, [doc("a"), doc("b"), doc("c", (("e:x", "e:y"),)),
+                                       doc("d")], run_id="r", embedding_model="m@1")
+    assert versions == [1, 1, 1, 1]
+    # a and b in one segment; c (which merges) and d in the next; no empty steps
+    assert store.names == [
+        "delete_document_evidence", "ingest_documents", "ingest_chunks",
+        "delete_document_evidence", "ingest_merge_entities", "ingest_documents",
+        "ingest_chunks", "delete_orphan_entities"]
+
+
+def test_short_texts_share_a_batch_and_precision_is_checked() -> None:
+    assert texts_per_batch(32, 800) == 32 and texts_per_batch(32, 40) == 128
+    assert texts_per_batch(32, 200) == 40
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("auto") in {"float32", "bfloat16"}
+    with pytest.raises(ModelError, match="not one of"):
+        resolve_precision("fp8")
