@@ -23,6 +23,8 @@ from ontology.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "float32", "bfloat16")
+SMALL_CALL = 8  # at most this many texts go through in one forward pass
+BF16_MIN_BATCH = 8  # smaller batches compute in float32 (faster for them)
 
 
 def native_bfloat16() -> bool:
@@ -121,6 +123,7 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(threads or max(1, (os.cpu_count() or 2) - 1))
 
             self._model: Any = SentenceTransformer(path, device=device)
+            self._model.eval()
             self._torch: Any = torch
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {name!r}: {exc}") from exc
@@ -133,32 +136,57 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dim)
         self.batch_size = batch_size
         self.normalize = normalize
+        self._device = device
+        # sentence-transformers 5 calls it preprocess; earlier versions tokenize
+        self._preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # A batch is padded to its longest text: long chunks and short entity names in
-        # one batch cost as much as a batch of chunks.  So texts of similar length are
-        # encoded together (longest first), in groups where the shortest text is at
-        # least half as long as the longest; rows go back in the callers' order.
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        with self._lock, self._torch.inference_mode():  # torch modules are not re-entrant
+            for batch in self._batches(texts):
+                out[batch] = self._forward([texts[i] for i in batch])
+        if self.normalize:  # unit length in float32, whatever the model computed in
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+    def _batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Indices of ``texts`` per forward pass.
+
+        A few texts (a question and its mentions) go in one pass: each pass has a
+        fixed cost.  Otherwise a batch is padded to its longest text, so long chunks
+        and short entity names in one batch would cost as much as a batch of chunks:
+        texts of similar length go together (longest first), in groups where the
+        shortest is at least half as long as the longest, cut into batches of
+        :func:`texts_per_batch`.
+        """
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        if len(texts) <= SMALL_CALL:
+            return [order]
         groups: list[list[int]] = []
         for i in order:
             if not groups or 2 * len(texts[i]) < len(texts[groups[-1][0]]):
                 groups.append([])
             groups[-1].append(i)
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        with self._lock, self._torch.autocast(  # torch modules are not re-entrant
-                "cpu", dtype=self._torch.bfloat16, enabled=self.precision == "bfloat16"):
-            for group in groups:
-                out[group] = self._model.encode(
-                    [texts[i] for i in group],
-                    batch_size=texts_per_batch(self.batch_size, len(texts[group[0]])),
-                    normalize_embeddings=self.normalize,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-        if self.normalize and self.precision != "float32":  # unit length in float32
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        batches: list[list[int]] = []
+        for group in groups:
+            n = texts_per_batch(self.batch_size, len(texts[group[0]]))
+            batches += [group[j:j + n] for j in range(0, len(group), n)]
+        return batches
+
+    def _forward(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """One forward pass (tokenise, transformer, pooling) without ``encode``'s
+        per-call overhead (it moves the model to its device every call: ~4 ms)."""
+        torch = self._torch
+        # bfloat16 pays off on batches; on a question alone its casts cost more than
+        # they save (13.9 vs 9.7 ms), and the vectors agree to a cosine of 0.99999
+        bf16 = self.precision == "bfloat16" and len(texts) >= BF16_MIN_BATCH
+        features = self._preprocess(texts)
+        features = {k: v.to(self._device) if isinstance(v, torch.Tensor) else v
+                    for k, v in features.items()}
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            vectors = self._model.forward(features)["sentence_embedding"]
+        result: npt.NDArray[np.float32] = vectors.float().cpu().numpy()
+        return result

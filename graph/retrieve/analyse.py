@@ -7,8 +7,8 @@ principal may read mentions can be linked.
 
 The stage comes in steps so that the pipeline can overlap them with the
 searches: :func:`parse_question` (spaCy), :func:`link_by_keys` (one query, which
-needs no vector), :func:`embed_question` (one batch) and :func:`link_question`
-(the similarity fallback).  :func:`analyse_question` runs them in order.
+needs no vector), :func:`embed_mentions` (the mentions no key matched) and
+:func:`link_question` (the similarity fallback).  :func:`analyse_question` runs them in order.
 """
 
 from __future__ import annotations
@@ -93,9 +93,13 @@ def link_by_keys(parsed: ParsedQuestion, *, store: GraphStore, names: IndexNames
     return by_key
 
 
-def embed_question(parsed: ParsedQuestion, embedder: Embedder) -> npt.NDArray[np.float32]:
-    """One batch: the question, then each typed mention (for the similarity fallback)."""
-    return embedder.embed([parsed.question, *parsed.surfaces])
+def embed_mentions(parsed: ParsedQuestion, by_key: Mapping[str, QuestionEntity],
+                   embedder: Embedder) -> dict[str, npt.NDArray[np.float32]]:
+    """Vectors of the typed mentions no key matched (one batch; none, usually)."""
+    unmatched = [s for s in parsed.surfaces if parsed.keys[s] not in by_key]
+    if not unmatched:
+        return {}
+    return dict(zip(unmatched, embedder.embed(unmatched), strict=True))
 
 
 def residual_question(question: str, surfaces: Sequence[str]) -> str:
@@ -108,7 +112,7 @@ def residual_question(question: str, surfaces: Sequence[str]) -> str:
 
 def link_question(
     parsed: ParsedQuestion,
-    vectors: npt.NDArray[np.float32],
+    mention_vectors: Mapping[str, npt.NDArray[np.float32]],
     by_key: Mapping[str, QuestionEntity],
     *,
     store: GraphStore,
@@ -118,8 +122,8 @@ def link_question(
 ) -> tuple[QuestionEntity, ...]:
     """Key matches first; typed mentions no key matched by entity-vector similarity."""
     keys = parsed.keys
-    unmatched = [(s, vectors[i + 1]) for i, s in enumerate(parsed.surfaces)
-                 if keys[s] not in by_key]
+    unmatched = [(s, mention_vectors[s]) for s in parsed.surfaces
+                 if keys[s] not in by_key and s in mention_vectors]
     by_surface: dict[str, QuestionEntity] = {}
     if unmatched:
         for r in store.read(
@@ -171,14 +175,14 @@ def analyse_question(
     """All steps in order (the pipeline overlaps them with the searches instead)."""
     parsed = parse_question(question, extractor)
     by_key = link_by_keys(parsed, store=store, names=names, groups=groups)
-    vectors = embed_question(parsed, embedder)
-    entities = link_question(parsed, vectors, by_key, store=store, names=names, groups=groups,
-                             threshold=threshold)
+    embedding = embedder.embed([question])[0]
+    entities = link_question(parsed, embed_mentions(parsed, by_key, embedder), by_key,
+                             store=store, names=names, groups=groups, threshold=threshold)
     residual = relation_text(question, entities)
     return QuestionAnalysis(
         question=question,
-        embedding=vectors[0],
+        embedding=embedding,
         entities=entities,
         lucene=lucene_terms(question),
-        relation_embedding=embedder.embed([residual])[0] if residual else vectors[0],
+        relation_embedding=embedder.embed([residual])[0] if residual else embedding,
     )

@@ -2,8 +2,8 @@
 
 Steps that do not wait on each other overlap on a small thread pool (the store
 opens a session per read, so reads may run side by side): the fulltext search
-starts at once; the key lookup runs while the question is embedded; the vector
-search while the mentions no key matched are linked; the relation embedding
+starts at once; the question is embedded while spaCy parses it; the key lookup
+and the vector search while the mentions no key matched are linked; the relation embedding
 while the expansion walks the graph.  Every step still gets exactly the inputs
 it had when they ran one after another, so the result is the same.
 """
@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from graph.ports import Embedder, EntityExtractor, GraphStore
 from graph.retrieve.analyse import (
-    embed_question,
+    embed_mentions,
     link_by_keys,
     link_question,
     lucene_terms,
@@ -43,7 +43,7 @@ MAX_QUESTION_CHARS = 2000
 # The columns of retrieve_chunks' lists.
 CHUNK_FIELDS = ("id", "text", "char_start", "char_end", "doc_id", "uri", "title", "version",
                 "sha256")
-WORKERS = 3  # at most this many steps at once: fulltext, vector, and one of analyse
+WORKERS = 4  # at most this many steps at once: fulltext, vector, and two of analyse
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +87,20 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         vector: Future[tuple[Hit, ...]] | None = None
         t0 = time.perf_counter()
         if mode is Mode.GRAPH:
+            # the question is embedded (torch, no GIL) while spaCy parses it
+            question_vector = _later(ex, ports.embedder, question)
             parsed = parse_question(question, ports.extractor)
             by_key = ex.submit(link_by_keys, parsed, store=store, names=names, groups=groups)
-            vectors = embed_question(parsed, ports.embedder)
-            embedding = vectors[0]
+            embedding = q_vec = question_vector()
             vector = ex.submit(timed, "seed_vector", lambda: vector_seeds(
-                store, names, vectors[0], groups, pool))
-            entities = link_question(parsed, vectors, by_key.result(), store=store, names=names,
-                                     groups=groups, threshold=params.link_threshold)
+                store, names, q_vec, groups, pool))
+            keyed = by_key.result()
+            entities = link_question(parsed, embed_mentions(parsed, keyed, ports.embedder),
+                                     keyed, store=store, names=names, groups=groups,
+                                     threshold=params.link_threshold)
             residual = relation_text(question, entities)
             relation_embedding = (_later(ex, ports.embedder, residual) if residual
-                                  else lambda: vectors[0])
+                                  else lambda: q_vec)
         elif mode is not Mode.FULLTEXT:
             embedding = ports.embedder.embed([question])[0]
             query_vector = embedding

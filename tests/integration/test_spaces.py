@@ -276,3 +276,24 @@ def test_cli_drift_eval_space_and_the_audit_names_the_space(corpus: Any, setting
     refused = runner.invoke(cli, ["embeddings", "drop", corpus.active_space().id, "--yes"],
                             env=env)
     assert refused.exit_code == 1 and "is active" in refused.output
+
+
+def test_db_optimize_rebuilds_the_vector_indexes_and_answers_stay_the_same(
+        corpus: Any, settings: Any) -> None:
+    before = ask_all(corpus, Mode.GRAPH)
+    created = {r["name"]: r["id"] for r in corpus.store._driver.execute_query(
+        "SHOW VECTOR INDEXES YIELD name, id").records}
+    env = {"NEO4J_URI": settings.neo4j_uri, "NEO4J_USER": settings.neo4j_user,
+           "NEO4J_PASSWORD": settings.neo4j_password}
+    done = CliRunner().invoke(cli, ["db", "optimize"], env=env)
+    assert done.exit_code == 0, done.output
+    space = active_space(corpus.store)
+    assert space is not None and f"rebuilt the vector indexes of {space.id}" in done.output
+    rows = corpus.store._driver.execute_query(
+        "SHOW VECTOR INDEXES YIELD name, id, state, properties").records
+    now = {r["name"]: r for r in rows}
+    for name in (space.names.chunk_vector, space.names.entity_vector):
+        assert now[name]["state"] == "ONLINE"
+        assert now[name]["properties"] == [space.vector_property]
+        assert now[name]["id"] != created[name]  # a new index, not the old one
+    assert ask_all(corpus, Mode.GRAPH) == before
