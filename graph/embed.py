@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,17 @@ class SentenceTransformerEmbedder:
         # sentence-transformers 5 calls it preprocess; earlier versions tokenize
         self._preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
         self._lock = threading.Lock()
+
+    @contextmanager
+    def all_cores(self) -> Iterator[None]:
+        """torch on every core meanwhile; ingestion's tail, when spaCy is done (the
+        setting is process-wide, so it is put back after)."""
+        before = self._torch.get_num_threads()
+        self._torch.set_num_threads(os.cpu_count() or before)
+        try:
+            yield
+        finally:
+            self._torch.set_num_threads(before)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:

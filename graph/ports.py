@@ -8,6 +8,7 @@ without inheritance.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,6 +41,10 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One row per text, L2-normalised."""
+        ...
+
+    def all_cores(self) -> AbstractContextManager[None]:
+        """Meanwhile, compute on every core (nothing else needs one)."""
         ...
 
 

@@ -81,7 +81,7 @@ class Counting:
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.model_id, self.dimension = inner, inner.model_id, inner.dimension
-        self.precision = inner.precision
+        self.precision, self.all_cores = inner.precision, inner.all_cores
         self.texts: list[str] = []
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,7 @@ class HashEmbedder:
     model_id = "fake-hash@1"
     dimension = 64
     precision = "float32"
+    all_cores = nullcontext
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

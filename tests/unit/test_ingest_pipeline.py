@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ class FakeEmbedder:
     model_id = "fake-embed@1"
     dimension = 4
     precision = "float32"
+    all_cores = nullcontext
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return np.tile(np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
