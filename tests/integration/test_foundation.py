@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from graph.schema import database_status, init_schema
+from graph.schema import database_status, init_schema, reset_database
 from service import create_app
 from service.cli import main as cli
 from service.wiring import Services
@@ -107,6 +107,15 @@ def test_cli_db_status_and_reset_guard(graph_db, settings) -> None:  # type: ign
     assert refused.exit_code == 2
     assert "--yes" in refused.output
     assert graph_db.store.read("admin_count_labels")  # nothing was deleted
+
+
+def test_reset_deletes_a_hub_and_everything_in_small_transactions(graph_db) -> None:  # type: ignore[no-untyped-def]
+    drv = graph_db.store._driver
+    drv.execute_query("CREATE (h:Thing {id: 'hub'}) WITH h UNWIND range(1, 25) AS i "
+                      "CREATE (h)-[:RELATED_TO]->(:Thing {id: 'leaf' + i})")
+    before = drv.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"]
+    assert reset_database(graph_db.store, batch=4) == before  # 7 rounds of relationships
+    assert drv.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"] == 0
 
 
 def test_cli_error_is_one_line(settings) -> None:  # type: ignore[no-untyped-def]
