@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,11 +61,21 @@ def expand(
     seed_rows = _chunk_entities(store, [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]],
                                 groups, skip)
     start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
-    edges = _walk(store, start, relation_types, groups, skip, params)
-    rel_vec = relation_embedding() if callable(relation_embedding) else relation_embedding
-    vectors = (embedding, rel_vec if rel_vec is not None else embedding)
-    found = _entity_chunks(store, sorted({*start, *(e.dst for e in edges)}), vectors,
-                           vector_property, groups, params)
+
+    def vectors() -> tuple[Vector, Vector]:
+        rel = relation_embedding() if callable(relation_embedding) else relation_embedding
+        return embedding, rel if rel is not None else embedding
+
+    # The start entities' chunks are read while the walk finds the others' (a chunk
+    # list is per entity, so two reads give what one would).
+    with ThreadPoolExecutor(1, thread_name_prefix="kgrag-expand") as ex:
+        first = ex.submit(lambda: _entity_chunk_rows(store, start, vectors(), vector_property,
+                                                     groups, params))
+        edges = _walk(store, start, relation_types, groups, skip, params)
+        walked = sorted({e.dst for e in edges} - set(start))
+        rows = first.result() + _entity_chunk_rows(store, walked, vectors(), vector_property,
+                                                   groups, params)
+    found = _collect(rows, sorted({*start, *walked}))
     mentions, sims, rel_sims, names = found.mentions, found.sims, found.rel_sims, found.names
     # Bridges: entities of the best direct chunks, and relation neighbours of the question.
     # Only specific question entities count: chunks naming "ISO" (in every document)
@@ -97,7 +108,9 @@ def expand(
     # Entities whose chunks were fetched; a direct chunk's own mentions, added above for
     # the paths, do not count: a bridge needs its *other* chunks.
     have = {*start, *(e.dst for e in edges)}
-    more = _entity_chunks(store, sorted(bridges - have), vectors, vector_property, groups, params)
+    extra = sorted(bridges - have)
+    more = _collect(_entity_chunk_rows(store, extra, vectors(), vector_property, groups, params),
+                    extra)
     mentions += more.mentions
     sims.update(more.sims)
     rel_sims.update(more.rel_sims)
@@ -160,17 +173,23 @@ class EntityChunks:
     names: dict[str, str]  # entity -> name
 
 
-def _entity_chunks(store: GraphStore, entity_ids: Sequence[str],
-                   vectors: tuple[Vector, Vector], vector_property: str, groups: list[str],
-                   params: RetrieveParams) -> EntityChunks:
-    found = EntityChunks([], {}, {}, {})
+def _entity_chunk_rows(store: GraphStore, entity_ids: Sequence[str],
+                       vectors: tuple[Vector, Vector], vector_property: str,
+                       groups: list[str], params: RetrieveParams) -> list[list[Any]]:
+    """Per entity: [entity_id, name, chunks] (see retrieve_entity_chunks.cypher)."""
     if not entity_ids:
-        return found
-    rows = store.read("retrieve_entity_chunks", {
+        return []
+    rows: list[list[Any]] = store.read("retrieve_entity_chunks", {
         "entity_ids": list(entity_ids), "groups": groups, "embedding": vectors[0].tolist(),
         "relation_embedding": vectors[1].tolist(), "property": vector_property,
         "per_entity": params.chunks_per_entity})[0]["entities"]
-    # In the order asked for: mention order decides which path wins a tie.
+    return rows
+
+
+def _collect(rows: Sequence[Sequence[Any]], entity_ids: Sequence[str]) -> EntityChunks:
+    """The rows as mentions and similarities, in the order of ``entity_ids``: mention
+    order decides which path wins a tie."""
+    found = EntityChunks([], {}, {}, {})
     position = {e: i for i, e in enumerate(entity_ids)}
     for entity_id, name, chunks in sorted(rows, key=lambda r: position[r[0]]):
         found.names[entity_id] = name
