@@ -2,7 +2,9 @@
 // principal may read; a restricted fact is never a stepping stone. At most
 // $per_node relations per entity, strongest first, so a hub cannot eat the budget.
 // One row: its edges as [src, dst, type, forward, lemma, chunk_id, char_start,
-// char_end, confidence, df] (df: readable chunks mentioning dst) in (src, confidence DESC, dst, chunk_id, char_start) order
+// char_end, confidence, df] (df: readable chunks mentioning dst, counted up to
+// $df_cap: past it a hub's exact count changes nothing and costs a scan) in
+// (src, confidence DESC, dst, chunk_id, char_start) order
 // (lists, not maps: the driver decodes every key of every map).
 UNWIND $frontier AS id
 MATCH (e:Entity {id: id})
@@ -20,6 +22,7 @@ WITH e.id AS src, n.id AS dst, type(r) AS type, startNode(r) = e AS forward,
 ORDER BY src, confidence DESC, dst, chunk_id, char_start
 LIMIT $budget
 WITH src, dst, type, forward, lemma, chunk_id, char_start, char_end, confidence,
-     COUNT { MATCH (x:Chunk)-[:MENTIONS]->(n) WHERE any(g IN x.acl WHERE g IN $groups) } AS df
+     size(COLLECT { MATCH (x:Chunk)-[:MENTIONS]->(n) WHERE any(g IN x.acl WHERE g IN $groups)
+                    RETURN 1 LIMIT $df_cap }) AS df
 RETURN collect([src, dst, type, forward, lemma, chunk_id, char_start, char_end,
                 confidence, df]) AS edges

@@ -136,7 +136,8 @@ def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[st
     if not chunk_ids:
         return []
     rows: list[dict[str, Any]] = store.read("retrieve_chunk_entities", {
-        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip})[0]["mentions"]
+        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip,
+        "df_cap": MAX_BRIDGE_DF + 1})[0]["mentions"]
     return rows
 
 
@@ -151,7 +152,7 @@ def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str]
         rows = store.read("retrieve_neighbours", {
             "frontier": frontier, "types": list(relation_types), "groups": groups,
             "skip_types": skip, "budget": params.node_budget,
-            "per_node": params.per_node})[0]["edges"]
+            "per_node": params.per_node, "df_cap": MAX_BRIDGE_DF + 1})[0]["edges"]
         nxt: list[str] = []
         for src, dst, type_, forward, lemma, chunk_id, s, e, confidence, df in rows:
             edges.append(Edge(src, dst, type_, bool(forward), lemma or "", chunk_id, int(s),

@@ -89,7 +89,7 @@ class Edge:
     char_start: int
     char_end: int
     confidence: float
-    dst_df: int = 0  # chunks (readable by the principal) that mention dst
+    dst_df: int = 0  # chunks (readable by the principal) that mention dst, up to 31
 
 
 @dataclass(frozen=True, slots=True)
