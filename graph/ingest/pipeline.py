@@ -3,9 +3,9 @@
 Three stages overlap: the caller's thread analyses batch *n+2* with spaCy while
 one worker embeds batch *n+1* (torch releases the GIL while it computes) and
 another writes batch *n* to Neo4j, which is how the whole pipeline gets close
-to the slower of the NLP-only and embedding-only throughputs.  Batches analysed
-while the embedder is busy are handed to it together (up to
-``MAX_EMBED_CHUNKS``), since larger batches embed faster.
+to the slower of the NLP-only and embedding-only throughputs.  Analysed batches
+go to the embedder ``EMBED_CHUNKS`` chunks at a time, since larger batches
+embed faster.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ontology.errors import GraphUnavailable, KgragError
 PIPELINE_VERSION = "kgrag-ingest/1"
 MAX_BATCHES_IN_FLIGHT = 2  # analysed batches waiting for embedding or writing
 GIL_SWITCH_S = 0.0005  # how soon a thread waiting for the GIL gets it during ingestion
-MAX_EMBED_CHUNKS = 256  # analysed chunks that wait for a busy embedder before queueing
+EMBED_CHUNKS = 64  # analysed chunks handed to the embedder at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +113,9 @@ def ingest(
             ThreadPoolExecutor(1, thread_name_prefix="kgrag-write") as write_pool:
         try:
             waiting: list[_Pending] = []  # analysed, not yet handed to the embedder
-            embedding: Future[list[tuple[_Pending, DocumentGraph]]] | None = None
 
             def hand_over() -> None:
-                nonlocal waiting, embedding
+                nonlocal waiting
                 embedding = embed_pool.submit(_embed, waiting, ports, report)
                 in_flight.append(write_pool.submit(_write, embedding, ports, options, report,
                                                    run_entities, progress))
@@ -125,10 +124,11 @@ def ingest(
             for batch in _batches(items, options.batch_docs):
                 docs = _admit(batch, ports.store, seen, report)
                 waiting += _analyse(docs, ports, options, registry, report)
-                # While the embedder is busy, analysed batches wait and go to it together:
-                # bigger batches of similar-length texts embed faster.
-                if (embedding is None or embedding.done()
-                        or sum(len(p.graph.chunks) for p in waiting) >= MAX_EMBED_CHUNKS):
+                # Analysed batches go to the embedder together: bigger batches of similar-
+                # length texts embed faster.  By count, not by whether the embedder is
+                # idle: what is embedded together changes the vectors in the 5th digit
+                # (bfloat16), and re-ingesting a corpus must give the same vectors.
+                if sum(len(p.graph.chunks) for p in waiting) >= EMBED_CHUNKS:
                     hand_over()
                 while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
                     in_flight.popleft().result()

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from graph.ingest.load import load_paths
-from graph.ingest.pipeline import IngestReport, Ports, ingest
+from graph.ingest.pipeline import IngestOptions, IngestReport, Ports, ingest
 from graph.ingest.write import delete_document
 from graph.store import Neo4jStore
 from service.cli import main as cli
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, clean_graph
 from tests.helpers import cypher as q
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.models]
@@ -192,3 +192,22 @@ def test_cli_ingest_json_reports_failures_with_exit_code(graph_db, settings) -> 
     assert ok.exit_code == 0
     missing = CliRunner().invoke(cli, ["delete", "reg-1"], env=env)
     assert missing.exit_code == 1 and "no document" in missing.output
+
+
+def test_reingesting_a_corpus_gives_the_same_vectors(graph_db: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # what is embedded together is fixed by the input, never by timing: small hand-overs
+    # of one-document batches, so several embedder calls, and the same ones each time
+    monkeypatch.setattr("graph.ingest.pipeline.EMBED_CHUNKS", 3)
+    ports = Ports(graph_db.store, graph_db.extractor.get(), graph_db.embedder.get(),
+                  graph_db.ontology)
+    prop = graph_db.active_space().vector_property
+    vectors = []
+    for _ in range(2):
+        clean_graph(graph_db)
+        report = ingest(load_paths([CORPUS]), ports, IngestOptions(batch_docs=1))
+        assert report.failed == [] and report.ingested == 7
+        vectors.append({r["id"]: r["v"] for r in q(
+            graph_db, "MATCH (n) WHERE n:Chunk OR n:Entity RETURN n.id AS id, n[$p] AS v",
+            p=prop)})
+    assert len(vectors[0]) > 20 and vectors[0] == vectors[1]
