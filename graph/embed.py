@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from graph.process import ProcessSetting
 from ontology.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -86,6 +87,17 @@ def weights_digest(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
+_TORCH_THREADS: list[ProcessSetting[int]] = []  # made once torch is loaded
+_TORCH_THREADS_LOCK = threading.Lock()
+
+
+def _torch_threads(torch: Any) -> ProcessSetting[int]:
+    with _TORCH_THREADS_LOCK:
+        if not _TORCH_THREADS:
+            _TORCH_THREADS.append(ProcessSetting(torch.get_num_threads, torch.set_num_threads))
+        return _TORCH_THREADS[0]
+
+
 def texts_per_batch(batch_size: int, longest_chars: int) -> int:
     """``batch_size`` texts of 256 characters or more per forward pass; shorter texts
     (entity names) up to four times as many at once: no more padded tokens than a
@@ -142,16 +154,10 @@ class SentenceTransformerEmbedder:
         self._preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
         self._lock = threading.Lock()
 
-    @contextmanager
-    def all_cores(self) -> Iterator[None]:
-        """torch on every core meanwhile; ingestion's tail, when spaCy is done (the
-        setting is process-wide, so it is put back after)."""
-        before = self._torch.get_num_threads()
-        self._torch.set_num_threads(os.cpu_count() or before)
-        try:
-            yield
-        finally:
-            self._torch.set_num_threads(before)
+    def all_cores(self) -> AbstractContextManager[None]:
+        """torch on every core meanwhile: ingestion's tail, when spaCy is done (the
+        setting is process-wide: put back when the last user is done)."""
+        return _torch_threads(self._torch).using(os.cpu_count() or 2)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:

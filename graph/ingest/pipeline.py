@@ -27,12 +27,14 @@ from graph.ingest.relate import comentions, relate_document
 from graph.ingest.write import DocWrite, document_states, write_documents
 from graph.model import DocumentGraph, SourceDocument
 from graph.ports import Embedder, EntityExtractor, GraphStore
+from graph.process import ProcessSetting
 from ontology import Ontology
 from ontology.errors import GraphUnavailable, KgragError
 
 PIPELINE_VERSION = "kgrag-ingest/1"
 MAX_BATCHES_IN_FLIGHT = 2  # analysed batches waiting for embedding or writing
 GIL_SWITCH_S = 0.0005  # how soon a thread waiting for the GIL gets it during ingestion
+_GIL_SWITCH = ProcessSetting(sys.getswitchinterval, sys.setswitchinterval)
 EMBED_CHUNKS = 64  # analysed chunks handed to the embedder at once
 
 
@@ -107,9 +109,8 @@ def ingest(
     # spaCy holds the GIL for long stretches; torch drops it for every operation and
     # needs it back after each: with Python's default 5 ms switch interval the
     # embedder waits in a convoy behind spaCy (800 chunks: ~31 s -> ~27 s at 0.5 ms).
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch, GIL_SWITCH_S))
-    with ThreadPoolExecutor(1, thread_name_prefix="kgrag-embed") as embed_pool, \
+    with _GIL_SWITCH.using(min(sys.getswitchinterval(), GIL_SWITCH_S)), \
+            ThreadPoolExecutor(1, thread_name_prefix="kgrag-embed") as embed_pool, \
             ThreadPoolExecutor(1, thread_name_prefix="kgrag-write") as write_pool:
         try:
             waiting: list[_Pending] = []  # analysed, not yet handed to the embedder
@@ -141,7 +142,6 @@ def ingest(
         finally:
             for f in in_flight:
                 f.cancel()
-            sys.setswitchinterval(switch)
             ports.store.write([("ingest_run_finish", {
                 "id": report.run_id, "stats": _stats_json(report)})])
     return report

@@ -23,6 +23,7 @@ from graph.model import (
     Sentence,
     SourceDocument,
 )
+from graph.process import ProcessSetting
 from ontology import load_ontology
 from ontology.errors import KgragError, ModelError
 
@@ -181,3 +182,20 @@ def test_short_texts_share_a_batch_and_precision_is_checked() -> None:
     assert resolve_precision("auto") in {"float32", "bfloat16"}
     with pytest.raises(ModelError, match="not one of"):
         resolve_precision("fp8")
+
+
+def test_a_process_setting_is_put_back_by_its_last_user_however_they_overlap() -> None:
+    value = {"v": 5.0}
+    setting = ProcessSetting(lambda: value["v"], lambda v: value.update(v=v))
+    a, b = setting.using(0.5), setting.using(0.5)
+    a.__enter__()
+    b.__enter__()  # a second ingestion starts while the first runs
+    assert value["v"] == 0.5
+    a.__exit__(None, None, None)  # the first ends: the second still needs the setting
+    assert value["v"] == 0.5
+    b.__exit__(None, None, None)
+    assert value["v"] == 5.0  # not the 0.5 a plain save-and-restore would have kept
+    with pytest.raises(RuntimeError), setting.using(0.1):
+        assert value["v"] == 0.1
+        raise RuntimeError("an ingestion fails")
+    assert value["v"] == 5.0
