@@ -23,6 +23,7 @@ Neo4j used is the ``bench`` instance of ``scripts/neo4j-local`` (or
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import os
@@ -33,8 +34,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from graph.embed import SentenceTransformerEmbedder
+    from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDOC = Path("/usr/share/dictd/foldoc.dict.dz")
@@ -87,16 +93,14 @@ def neo4j_cpu_seconds(instance: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def precision_agreement(embedder: object, texts: list[str]) -> dict[str, float] | None:
+def precision_agreement(embedder: SentenceTransformerEmbedder, settings: Settings,
+                        texts: list[str]) -> dict[str, float] | None:
     """Cosine between the embedder's vectors and float32 ones of the same model."""
-    from graph.embed import SentenceTransformerEmbedder
+    from service.wiring import build_embedder
 
-    assert isinstance(embedder, SentenceTransformerEmbedder)
     if embedder.precision == "float32":
         return None
-    reference = SentenceTransformerEmbedder(os.environ.get("KGRAG_EMBEDDING_MODEL",
-                                                           "all-MiniLM-L6-v2"),
-                                            precision="float32")
+    reference = build_embedder(dataclasses.replace(settings, embedding_precision="float32"))
     cos = (embedder.embed(texts) * reference.embed(texts)).sum(axis=1)
     return {"texts": len(texts), "cosine_median": round(float(np.median(cos)), 6),
             "cosine_min": round(float(cos.min()), 6)}
@@ -166,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = statistics.median(r["ratio"] for r in rounds)
     neo4j_cpu = (None if any(r["neo4j_cpu_s"] < 0 for r in rounds)
                  else round(statistics.median(r["neo4j_cpu_s"] for r in rounds), 1))
-    agreement = precision_agreement(embedder, [c.text for c in chunks[::max(1, n_chunks // 64)]])
+    agreement = precision_agreement(embedder, settings,
+                                    [c.text for c in chunks[::max(1, n_chunks // 64)]])
 
     nlp_cps, embed_cps, full_cps = n_chunks / t_nlp, n_chunks / t_embed, report.chunks / t_full
     result = {

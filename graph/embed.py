@@ -87,15 +87,19 @@ def weights_digest(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-_TORCH_THREADS: list[ProcessSetting[int]] = []  # made once torch is loaded
-_TORCH_THREADS_LOCK = threading.Lock()
+def _get_torch_threads() -> int:
+    import torch  # loaded by then: only an embedder, which imports it, asks
+
+    return int(torch.get_num_threads())
 
 
-def _torch_threads(torch: Any) -> ProcessSetting[int]:
-    with _TORCH_THREADS_LOCK:
-        if not _TORCH_THREADS:
-            _TORCH_THREADS.append(ProcessSetting(torch.get_num_threads, torch.set_num_threads))
-        return _TORCH_THREADS[0]
+def _set_torch_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
+_TORCH_THREADS = ProcessSetting(_get_torch_threads, _set_torch_threads)
 
 
 def texts_per_batch(batch_size: int, longest_chars: int) -> int:
@@ -157,7 +161,7 @@ class SentenceTransformerEmbedder:
     def all_cores(self) -> AbstractContextManager[None]:
         """torch on every core meanwhile: ingestion's tail, when spaCy is done (the
         setting is process-wide: put back when the last user is done)."""
-        return _torch_threads(self._torch).using(os.cpu_count() or 2)
+        return _TORCH_THREADS.using(os.cpu_count() or 2)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:

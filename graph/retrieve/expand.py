@@ -75,7 +75,10 @@ def expand(
         walked = sorted({e.dst for e in edges} - set(start))
         rows = first.result() + _entity_chunk_rows(store, walked, vectors(), vector_property,
                                                    groups, params)
-    found = _collect(rows, sorted({*start, *walked}))
+    # Entities whose chunks were fetched; a direct chunk's own mentions, added below for
+    # the paths, do not count: a bridge needs its *other* chunks.
+    have = {*start, *walked}
+    found = _collect(rows, sorted(have))
     mentions, sims, rel_sims, names = found.mentions, found.sims, found.rel_sims, found.names
     # Bridges: entities of the best direct chunks, and relation neighbours of the question.
     # Only specific question entities count: chunks naming "ISO" (in every document)
@@ -105,9 +108,6 @@ def expand(
         if edge.src in q_set and edge.dst_df <= MAX_BRIDGE_DF:
             weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
-    # Entities whose chunks were fetched; a direct chunk's own mentions, added above for
-    # the paths, do not count: a bridge needs its *other* chunks.
-    have = {*start, *(e.dst for e in edges)}
     extra = sorted(bridges - have)
     more = _collect(_entity_chunk_rows(store, extra, vectors(), vector_property, groups, params),
                     extra)
