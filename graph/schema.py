@@ -71,6 +71,7 @@ def init_schema(
     store.write([
         ("ingest_ontology_classes", {"rows": classes}),
         ("ingest_ontology_subclass", {"rows": edges}),
+        ("graph_state_init", {}),
     ])
     bootstrap(store, space)
     store.run_auto("schema_await_indexes", {"timeout_s": timeout_s})

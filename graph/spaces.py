@@ -147,7 +147,8 @@ def bootstrap(store: Neo4jStore, default: Space) -> Space:
         store.write([("space_register", {"space": _props(replace(default, state="active"))}),
                      ("space_lock", {}), ("space_activate", {"id": default.id})])
         while store.write([("space_migrate_legacy", {
-                "property": default.vector_property, "batch": _LEGACY_BATCH})])[0][0]["moved"]:
+                "property": default.vector_property, "batch": _LEGACY_BATCH}),
+                ("graph_state_touch", {})])[0][0]["moved"]:
             pass
         spaces = list_spaces(store)
     for s in spaces:
@@ -225,7 +226,8 @@ def build(store: Neo4jStore, space: Space, embedder: Embedder, *, batch: int = B
                                                                              strict=True)]}),
                     ("space_progress", {"id": space.id,
                                         "chunks": len(rows) if kind == "chunks" else 0,
-                                        "entities": len(rows) if kind == "entities" else 0})])
+                                        "entities": len(rows) if kind == "entities" else 0}),
+                    ("graph_state_touch", {})])
                 setattr(report, kind, getattr(report, kind) + len(rows))
                 report.batches += 1
                 after = rows[-1]["id"]
@@ -273,7 +275,8 @@ def drop(store: Neo4jStore, space_id: str, batch: int = 10_000) -> int:
         raise ConflictError(f"space {space_id} is active; activate another one first")
     removed = 0
     while n := store.write([("space_drop_vectors", {
-            "property": space.vector_property, "batch": batch})])[0][0]["removed"]:
+            "property": space.vector_property, "batch": batch}),
+            ("graph_state_touch", {})])[0][0]["removed"]:
         removed += n
     for name in (space.names.chunk_vector, space.names.entity_vector):
         store.run_auto("schema_drop_index", {"name": name})

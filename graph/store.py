@@ -69,6 +69,21 @@ class Neo4jStore:
 
         return self._execute("read", work)
 
+    def read_all(self, steps: Sequence[tuple[str, Params]]) -> list[list[Row]]:
+        """Several read queries in one transaction, for bulk reads of plain values
+        (no nodes or relationships: rows are not converted, which ``data()`` does
+        value by value)."""
+        texts = [(query(name), dict(params)) for name, params in steps]
+
+        def rows(result: Any) -> list[Row]:
+            keys = result.keys()
+            return [dict(zip(keys, r, strict=True)) for r in result]
+
+        def work(tx: Any) -> list[list[Row]]:
+            return [rows(tx.run(t, p)) for t, p in texts]
+
+        return self._execute("read", work)
+
     def write(self, steps: Sequence[tuple[str, Params]]) -> list[list[Row]]:
         texts = [(query(name), dict(params)) for name, params in steps]
 

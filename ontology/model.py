@@ -25,7 +25,7 @@ STRUCTURAL_LABELS: frozenset[str] = frozenset(
     {
         "Document", "Chunk", "Entity", "IngestionRun", "OntologyClass", "Query", "Answer",
         "Feedback", "ApiKey", "Principal", "EmbeddingSpace", "ProvenancePath", "PathStep",
-        "DriftProbe",
+        "DriftProbe", "GraphState",
     }
 )  # fmt: skip
 

@@ -170,7 +170,7 @@ def retrieve(question: str, mode: str, k: int, hops: int, groups: str | None,
 
     settings = Settings.from_env()
     with open_services(settings) as svc:
-        result = run_retrieve(question, retrieve_ports(svc), RetrieveParams(
+        result = run_retrieve(question, retrieve_ports(svc, snapshots=False), RetrieveParams(
             k=k, mode=Mode(mode), hops=hops, groups=split_groups(groups, settings)))
     if as_json:
         echo_json(result.as_dict())

@@ -63,6 +63,8 @@ def eval_command(corpus: str | None, questions: str, mode: str, compare: str | N
             init_schema(svc.store, space=svc.default_space(), ontology=svc.ontology)
             ingest_report = ingest(load_paths([corpus]), ingest_ports(svc), ingest_options(svc))
         ports = retrieve_ports(svc, get_space(svc.store, space_id) if space_id else None)
+        if ports.snapshots is not None:  # every question answered from the same copy
+            ports.snapshots.refresh(ports.names.vector_property)
         reports = [evaluate(qs, ports, mode=m, k=k, groups=chosen, hops=hops) for m in modes]
         restricted = {r["id"] for r in svc.store.read("eval_restricted_documents",
                                                        {"groups": list(chosen)})}

@@ -55,6 +55,8 @@ class Settings:
     chunk_target_chars: int = 800
     chunk_overlap_sentences: int = 1
     link_similarity_threshold: float = 0.92
+    graph_snapshot: bool = True  # retrieval expands over an in-process copy of the graph
+    graph_snapshot_max_chunks: int = 500_000  # ... of graphs up to this size
     max_document_bytes: int = 10_000_000
     max_request_bytes: int = 2_000_000
     default_acl: str = "public"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from graph.embed import SentenceTransformerEmbedder, model_id_for
+from graph.retrieve.snapshot import SnapshotCache
 from graph.schema import IndexNames
 from graph.spaces import Space, active_space, building_spaces
 from graph.store import Neo4jStore
@@ -89,6 +90,7 @@ class Services:
     extractor: Lazy = field(init=False)
     generator: Lazy = field(init=False)
 
+    snapshots: SnapshotCache | None = field(init=False)  # None: graph_snapshot is off
     _embedders: dict[str, Lazy[SentenceTransformerEmbedder]] = field(init=False)
     _embedders_lock: threading.Lock = field(init=False)
 
@@ -98,6 +100,9 @@ class Services:
         self.generator = Lazy(lambda: build_generator(self.settings))
         self._embedders = {self.settings.embedding_model: self.embedder}
         self._embedders_lock = threading.Lock()
+        self.snapshots = (SnapshotCache(self.store, sorted(self.ontology.entity_relation_types),
+                                        self.settings.graph_snapshot_max_chunks)
+                          if self.settings.graph_snapshot else None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -166,12 +171,15 @@ def ingest_options(svc: Services, batch_size: int | None = None):
                          similarity_threshold=settings.link_similarity_threshold)
 
 
-def retrieve_ports(svc: Services, space: Space | None = None):
+def retrieve_ports(svc: Services, space: Space | None = None, *, snapshots: bool = True):
     """Ports reading ``space`` (default: the active one, resolved now, once: a retrieval
-    that started before an activation finishes on the space it started with)."""
+    that started before an activation finishes on the space it started with).
+
+    ``snapshots=False`` for a process that answers one question: copying the graph
+    would cost more than it saves."""
     from graph.retrieve.pipeline import RetrievePorts
 
     space = space or svc.active_space()
     return RetrievePorts(store=svc.store, extractor=svc.extractor.get(),
                          embedder=svc.embedder_for(space), ontology=svc.ontology,
-                         names=space.names)
+                         names=space.names, snapshots=svc.snapshots if snapshots else None)

@@ -113,7 +113,8 @@ def clean_graph(services):  # type: ignore[no-untyped-def]
     reset_database(services.store)
     classes, edges = services.ontology.neo4j_rows()
     services.store.write([("ingest_ontology_classes", {"rows": classes}),
-                          ("ingest_ontology_subclass", {"rows": edges})])
+                          ("ingest_ontology_subclass", {"rows": edges}),
+                          ("graph_state_init", {})])
     bootstrap(services.store, services.default_space())
     return services
 

@@ -82,6 +82,7 @@ def write_documents(store: GraphStore, docs: Sequence[DocWrite], *, run_id: str,
         steps += _steps(segment, run_id=run_id, embedding_model=embedding_model)
     steps.append(("delete_orphan_entities",
                   {"ids": sorted({e for ids in stale.values() for e in ids})}))
+    steps.append(("graph_state_touch", {}))
     results = store.write(steps)
     versions = {r["id"]: int(r["version"]) for (name, _), rows in zip(steps, results, strict=True)
                 if name == "ingest_documents" for r in rows}
@@ -153,5 +154,6 @@ def delete_document(store: GraphStore, doc_id: str) -> bool:
         ("delete_document_evidence", {"doc_ids": [doc_id]}),
         ("delete_document_node", {"doc_id": doc_id}),
         ("delete_orphan_entities", {"ids": stale}),
+        ("graph_state_touch", {}),
     ])
     return bool(results[1] and results[1][0]["deleted"])

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from graph.ingest.link import VALUE_TYPES, normalise
 from graph.ports import Embedder, EntityExtractor, GraphStore
+from graph.retrieve.snapshot import GraphSnapshot
 from graph.retrieve.types import QuestionAnalysis, QuestionEntity
 from graph.schema import IndexNames
 
@@ -72,8 +73,10 @@ def parse_question(question: str, extractor: EntityExtractor) -> ParsedQuestion:
 
 
 def link_by_keys(parsed: ParsedQuestion, *, store: GraphStore, names: IndexNames,
-                 groups: Sequence[str]) -> dict[str, QuestionEntity]:
-    """Entities whose normalised keys the question's mentions match, by key."""
+                 groups: Sequence[str],
+                 snapshot: GraphSnapshot | None = None) -> dict[str, QuestionEntity]:
+    """Entities whose normalised keys the question's mentions match, by key (from a
+    current snapshot of the graph when there is one)."""
     rows = [
         {"key": k, "lucene": lucene_terms(k, operator="AND", drop=frozenset({"and"}))}
         for k in dict.fromkeys(parsed.keys.values())
@@ -82,10 +85,10 @@ def link_by_keys(parsed: ParsedQuestion, *, store: GraphStore, names: IndexNames
     rows = [r for r in rows if r["lucene"]]
     by_key: dict[str, QuestionEntity] = {}
     if rows:
-        for r in store.read(
-            "retrieve_entities_by_keys",
-            {"rows": rows, "index": names.entity_fulltext, "groups": list(groups)},
-        ):
+        found = (snapshot.entities_by_keys([r["key"] for r in rows], groups) if snapshot
+                 else store.read("retrieve_entities_by_keys", {
+                     "rows": rows, "index": names.entity_fulltext, "groups": list(groups)}))
+        for r in found:
             by_key.setdefault(
                 r["key"],
                 QuestionEntity(r["key"], r["id"], r["name"], r["type"], "alias", 1.0, int(r["df"])),

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.ingest.link import VALUE_TYPES
-from graph.ports import GraphStore
+from graph.retrieve.reader import GraphReader
 from graph.retrieve.types import Edge, Hit, QuestionEntity, RetrieveParams, Subgraph
 
 SEED_ENTITY_CHUNKS = 5  # seed chunks whose entities also start the walk
@@ -40,17 +40,16 @@ Vector = npt.NDArray[np.float32]
 
 
 def expand(
-    store: GraphStore,
+    graph: GraphReader,
     *,
     question_entities: Sequence[QuestionEntity],
     seeds: Sequence[Hit],
     embedding: npt.NDArray[np.float32],
     relation_types: Sequence[str],
     params: RetrieveParams,
-    vector_property: str,
     relation_embedding: Vector | Callable[[], Vector] | None = None,
 ) -> Subgraph:
-    """``vector_property``: the node property holding the active space's vectors.
+    """``graph``: Neo4j (:class:`CypherGraph`) or an in-process snapshot of it.
 
     ``relation_embedding`` may be a callable: it is called only when the chunks'
     similarities are first fetched, so the pipeline can compute it meanwhile.
@@ -58,7 +57,7 @@ def expand(
     groups = list(params.groups)
     skip = sorted(VALUE_TYPES)
     q_ids = list(dict.fromkeys(q.entity_id for q in question_entities))
-    seed_rows = _chunk_entities(store, [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]],
+    seed_rows = _chunk_entities(graph, [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]],
                                 groups, skip)
     start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
 
@@ -69,12 +68,11 @@ def expand(
     # The start entities' chunks are read while the walk finds the others' (a chunk
     # list is per entity, so two reads give what one would).
     with ThreadPoolExecutor(1, thread_name_prefix="kgrag-expand") as ex:
-        first = ex.submit(lambda: _entity_chunk_rows(store, start, vectors(), vector_property,
+        first = ex.submit(lambda: _entity_chunk_rows(graph, start, vectors(),
                                                      groups, params))
-        edges = _walk(store, start, relation_types, groups, skip, params)
+        edges = _walk(graph, start, relation_types, groups, skip, params)
         walked = sorted({e.dst for e in edges} - set(start))
-        rows = first.result() + _entity_chunk_rows(store, walked, vectors(), vector_property,
-                                                   groups, params)
+        rows = first.result() + _entity_chunk_rows(graph, walked, vectors(), groups, params)
     # Entities whose chunks were fetched; a direct chunk's own mentions, added below for
     # the paths, do not count: a bridge needs its *other* chunks.
     have = {*start, *walked}
@@ -92,7 +90,7 @@ def expand(
         direct = set(top_direct)
         direct_scores = {c: 1.0 / (i + 1) for i, c in enumerate(top_direct)}
     known = {(e, c) for e, c, _, _ in mentions}
-    bridge_rows = _chunk_entities(store, [c for c in top_direct if c not in
+    bridge_rows = _chunk_entities(graph, [c for c in top_direct if c not in
                                           {r["chunk_id"] for r in seed_rows}], groups, skip)
     for r in (*seed_rows, *bridge_rows):  # the direct chunks' own mentions, for the paths
         if (r["entity_id"], r["chunk_id"]) not in known and r["chunk_id"] in top_direct:
@@ -109,7 +107,7 @@ def expand(
             weight[edge.dst] = 1.0
     bridges = set(weight) - q_set
     extra = sorted(bridges - have)
-    more = _collect(_entity_chunk_rows(store, extra, vectors(), vector_property, groups, params),
+    more = _collect(_entity_chunk_rows(graph, extra, vectors(), groups, params),
                     extra)
     mentions += more.mentions
     sims.update(more.sims)
@@ -131,17 +129,14 @@ def expand(
                     bridge_scores=bridge_scores, names=names, direct_scores=direct_scores)
 
 
-def _chunk_entities(store: GraphStore, chunk_ids: Sequence[str], groups: list[str],
+def _chunk_entities(graph: GraphReader, chunk_ids: Sequence[str], groups: list[str],
                     skip: list[str]) -> list[dict[str, Any]]:
     if not chunk_ids:
         return []
-    rows: list[dict[str, Any]] = store.read("retrieve_chunk_entities", {
-        "chunk_ids": list(chunk_ids), "groups": groups, "skip_types": skip,
-        "df_cap": MAX_BRIDGE_DF + 1})[0]["mentions"]
-    return rows
+    return graph.chunk_entities(chunk_ids, groups, skip, MAX_BRIDGE_DF + 1)
 
 
-def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str],
+def _walk(graph: GraphReader, start: Sequence[str], relation_types: Sequence[str],
           groups: list[str], skip: list[str], params: RetrieveParams) -> list[Edge]:
     edges: list[Edge] = []
     seen = set(start)
@@ -149,10 +144,9 @@ def _walk(store: GraphStore, start: Sequence[str], relation_types: Sequence[str]
     for _ in range(params.hops):
         if not frontier:
             break
-        rows = store.read("retrieve_neighbours", {
-            "frontier": frontier, "types": list(relation_types), "groups": groups,
-            "skip_types": skip, "budget": params.node_budget,
-            "per_node": params.per_node, "df_cap": MAX_BRIDGE_DF + 1})[0]["edges"]
+        rows = graph.neighbours(frontier, relation_types, groups, skip,
+                                budget=params.node_budget, per_node=params.per_node,
+                                df_cap=MAX_BRIDGE_DF + 1)
         nxt: list[str] = []
         for src, dst, type_, forward, lemma, chunk_id, s, e, confidence, df in rows:
             edges.append(Edge(src, dst, type_, bool(forward), lemma or "", chunk_id, int(s),
@@ -174,17 +168,14 @@ class EntityChunks:
     names: dict[str, str]  # entity -> name
 
 
-def _entity_chunk_rows(store: GraphStore, entity_ids: Sequence[str],
-                       vectors: tuple[Vector, Vector], vector_property: str,
-                       groups: list[str], params: RetrieveParams) -> list[list[Any]]:
+def _entity_chunk_rows(graph: GraphReader, entity_ids: Sequence[str],
+                       vectors: tuple[Vector, Vector], groups: list[str],
+                       params: RetrieveParams) -> list[list[Any]]:
     """Per entity: [entity_id, name, chunks] (see retrieve_entity_chunks.cypher)."""
     if not entity_ids:
         return []
-    rows: list[list[Any]] = store.read("retrieve_entity_chunks", {
-        "entity_ids": list(entity_ids), "groups": groups, "embedding": vectors[0].tolist(),
-        "relation_embedding": vectors[1].tolist(), "property": vector_property,
-        "per_entity": params.chunks_per_entity})[0]["entities"]
-    return rows
+    return graph.entity_chunks(entity_ids, vectors[0], vectors[1], groups,
+                               params.chunks_per_entity)
 
 
 def _collect(rows: Sequence[Sequence[Any]], entity_ids: Sequence[str]) -> EntityChunks:
@@ -220,14 +211,20 @@ def restart_vector(question_entities: Sequence[QuestionEntity], seeds: Sequence[
     return {k: v for k, v in restart.items() if v > 0}
 
 
-def build_graph(edges: Sequence[Edge], mentions: Sequence[Mention]) -> nx.Graph:
-    """Entities ("e:..") and chunks ("c:..") as nodes; relations and mentions as edges."""
-    g = nx.Graph()
+def build_graph(edges: Sequence[Edge], mentions: Sequence[Mention],
+                extra_nodes: Sequence[str] = ()) -> nx.Graph:
+    """Entities ("e:..") and chunks ("c:..") as nodes; relations (their confidences
+    summed) and mentions (weight 1) as edges.  Nodes and edges are added in sorted
+    order, which makes PageRank's sums, and so its scores, repeatable."""
+    weights: dict[tuple[str, str], float] = {}
     for e in edges:
-        w = g.get_edge_data(e.src, e.dst, {}).get("weight", 0.0)
-        g.add_edge(e.src, e.dst, weight=w + e.confidence)
+        key = (e.src, e.dst) if e.src <= e.dst else (e.dst, e.src)
+        weights[key] = weights.get(key, 0.0) + e.confidence
     for entity_id, chunk_id, _, _ in mentions:
-        g.add_edge(entity_id, chunk_id, weight=1.0)
+        weights[(entity_id, chunk_id) if entity_id <= chunk_id else (chunk_id, entity_id)] = 1.0
+    g = nx.Graph()
+    g.add_nodes_from(sorted({n for pair in weights for n in pair}.union(extra_nodes)))
+    g.add_weighted_edges_from(sorted((u, v, w) for (u, v), w in weights.items()))
     return g
 
 
@@ -239,18 +236,11 @@ def personalized_pagerank(
     alpha: float,
 ) -> dict[str, float]:
     """PageRank mass of every chunk node for the given restart distribution."""
-    g = build_graph(edges, mentions)
-    for h in seeds:
-        g.add_node(h.chunk_id)
+    g = build_graph(edges, mentions, [h.chunk_id for h in seeds])
     restart = {n: w for n, w in restart.items() if n in g}
     if not restart:
         return {}
-    # Sorted node and edge order makes the power iteration's sums repeatable.
-    ordered = nx.Graph()
-    ordered.add_nodes_from(sorted(g.nodes))
-    ordered.add_weighted_edges_from(sorted((min(u, v), max(u, v), d["weight"])
-                                           for u, v, d in g.edges(data=True)))
     # Starting from the restart vector (not uniform) keeps unreachable chunks at exactly 0.
-    ranks = nx.pagerank(ordered, alpha=alpha, personalization=dict(restart), weight="weight",
+    ranks = nx.pagerank(g, alpha=alpha, personalization=dict(restart), weight="weight",
                         tol=1e-10, max_iter=200, nstart=dict(restart))
     return {n: s for n, s in ranks.items() if n.startswith("c:")}

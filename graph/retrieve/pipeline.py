@@ -6,6 +6,10 @@ starts at once; the question is embedded while spaCy parses it; the key lookup
 and the vector search while the mentions no key matched are linked; the relation embedding
 while the expansion walks the graph.  Every step still gets exactly the inputs
 it had when they ran one after another, so the result is the same.
+
+The expansion reads an in-process snapshot of the graph when one is current
+(graph/retrieve/snapshot.py; checked at the start, beside the searches), else
+Neo4j: the answers are the same either way.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from graph.retrieve.analyse import (
 from graph.retrieve.assemble import assemble
 from graph.retrieve.expand import expand
 from graph.retrieve.rank import drop_overlaps, graph_hits, hop_interleave, rrf
+from graph.retrieve.reader import CypherGraph, GraphReader
 from graph.retrieve.seed import fulltext_seeds, vector_seeds
+from graph.retrieve.snapshot import GraphSnapshot, SnapshotCache
 from graph.retrieve.types import Hit, Mode, QuestionEntity, Retrieval, RetrieveParams, Subgraph
 from graph.schema import IndexNames
 from ontology import Ontology
@@ -43,7 +49,7 @@ MAX_QUESTION_CHARS = 2000
 # The columns of retrieve_chunks' lists.
 CHUNK_FIELDS = ("id", "text", "char_start", "char_end", "doc_id", "uri", "title", "version",
                 "sha256")
-WORKERS = 4  # at most this many steps at once: fulltext, vector, and two of analyse
+WORKERS = 5  # at most this many steps at once: fulltext, vector, snapshot, two of analyse
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class RetrievePorts:
     embedder: Embedder
     ontology: Ontology
     names: IndexNames
+    snapshots: SnapshotCache | None = None  # in-process copies of the graph, when current
 
 
 def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Retrieval:
@@ -85,12 +92,18 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
                 store, names, lucene, groups, pool))
         embedding: Vector | None = None
         vector: Future[tuple[Hit, ...]] | None = None
+        snapshot: Future[GraphSnapshot | None] | None = None
+        current: GraphSnapshot | None = None  # the snapshot, if it is of the graph as it is
         t0 = time.perf_counter()
         if mode is Mode.GRAPH:
+            if ports.snapshots is not None:
+                snapshot = ex.submit(ports.snapshots.current, names.vector_property)
             # the question is embedded (torch, no GIL) while spaCy parses it
             question_vector = _later(ex, ports.embedder, question)
             parsed = parse_question(question, ports.extractor)
-            by_key = ex.submit(link_by_keys, parsed, store=store, names=names, groups=groups)
+            current = snapshot.result() if snapshot else None
+            by_key = ex.submit(link_by_keys, parsed, store=store, names=names, groups=groups,
+                               snapshot=current)
             embedding = q_vec = question_vector()
             vector = ex.submit(timed, "seed_vector", lambda: vector_seeds(
                 store, names, q_vec, groups, pool))
@@ -121,10 +134,11 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
                 {m: lists[m] for m in ("vector", "fulltext") if m in lists}, params.rrf_k,
                 {"fulltext": params.fulltext_weight}))
             query_embedding = embedding
+            graph: GraphReader = current or CypherGraph(store, names.vector_property)
             subgraph = timed("expand", lambda: expand(
-                store, question_entities=entities, seeds=seeds, embedding=query_embedding,
+                graph, question_entities=entities, seeds=seeds, embedding=query_embedding,
                 relation_types=sorted(ports.ontology.entity_relation_types), params=params,
-                vector_property=names.vector_property, relation_embedding=relation_embedding))
+                relation_embedding=relation_embedding))
             lists["graph"] = graph_hits(subgraph.chunk_scores, pool, params.graph_min_ratio)
     # The graph list leads only when the question names something specific; a walk
     # from "ISO" (in every document) carries no more signal than the searches.

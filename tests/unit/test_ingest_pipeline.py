@@ -168,11 +168,12 @@ def test_a_document_that_merges_entities_starts_a_new_write_segment() -> None:
     versions = write_documents(store, [doc("a"), doc("b"), doc("c", (("e:x", "e:y"),)),
                                        doc("d")], run_id="r", embedding_model="m@1")
     assert versions == [1, 1, 1, 1]
-    # a and b in one segment; c (which merges) and d in the next; no empty steps
+    # a and b in one segment; c (which merges) and d in the next; no empty steps; the
+    # graph's content token renewed last (retrieval's snapshots compare it)
     assert store.names == [
         "delete_document_evidence", "ingest_documents", "ingest_chunks",
         "delete_document_evidence", "ingest_merge_entities", "ingest_documents",
-        "ingest_chunks", "delete_orphan_entities"]
+        "ingest_chunks", "delete_orphan_entities", "graph_state_touch"]
 
 
 def test_short_texts_share_a_batch_and_precision_is_checked() -> None:

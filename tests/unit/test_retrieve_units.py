@@ -12,6 +12,7 @@ from graph.retrieve.analyse import lucene_terms, relation_text, residual_questio
 from graph.retrieve.assemble import sentence_span
 from graph.retrieve.expand import expand, personalized_pagerank, restart_vector
 from graph.retrieve.rank import drop_overlaps, hop_interleave, rrf
+from graph.retrieve.reader import CypherGraph
 from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk, RetrieveParams
 
 
@@ -131,10 +132,10 @@ def test_expand_reads_single_row_answers_and_keeps_the_asked_order() -> None:
         calls.append(1)
         return np.array([0.0, 1.0], dtype=np.float32)
 
-    sub = expand(store, question_entities=q, seeds=(Hit("c:seed", 0.8),),
-                 embedding=np.array([1.0, 0.0], dtype=np.float32),
+    sub = expand(CypherGraph(store, "embedding_x"), question_entities=q,
+                 seeds=(Hit("c:seed", 0.8),), embedding=np.array([1.0, 0.0], dtype=np.float32),
                  relation_types=["OPERATES", "SUBJECT_TO"], params=RetrieveParams(),
-                 vector_property="embedding_x", relation_embedding=later)
+                 relation_embedding=later)
     assert [m[:2] for m in sub.mentions] == [
         ("e:dir", "c:reg"), ("e:light", "c:seed"), ("e:op", "c:seed"), ("e:op", "c:reg")]
     assert [(e.src, e.dst, e.lemma, e.confidence) for e in sub.edges] == [
@@ -158,10 +159,9 @@ def test_a_generic_question_entity_is_no_first_hop() -> None:
     nothing specific named, the best seeds are the first hop instead."""
     store = FakeStore()
     q = [QuestionEntity("Lighthouse", "e:light", "Lighthouse", "Product", "alias", 1.0, 500)]
-    sub = expand(store, question_entities=q, seeds=(Hit("c:reg", 0.8),),
-                 embedding=np.array([1.0, 0.0], dtype=np.float32),
-                 relation_types=["OPERATES", "SUBJECT_TO"], params=RetrieveParams(),
-                 vector_property="embedding_x")
+    sub = expand(CypherGraph(store, "embedding_x"), question_entities=q,
+                 seeds=(Hit("c:reg", 0.8),), embedding=np.array([1.0, 0.0], dtype=np.float32),
+                 relation_types=["OPERATES", "SUBJECT_TO"], params=RetrieveParams())
     assert sub.direct_scores == {"c:reg": 1.0}
     # e:light's relation neighbour (the operator) is no bridge now: c:reg, one bridge
     # away when Lighthouse was specific, is not a bridge candidate.
