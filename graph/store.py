@@ -69,15 +69,27 @@ class Neo4jStore:
 
         return self._execute("read", work)
 
-    def read_all(self, steps: Sequence[tuple[str, Params]]) -> list[list[Row]]:
+    def read_all(self, steps: Sequence[tuple[str, Params]],
+                 vector_column: str = "") -> list[list[Row]]:
         """Several read queries in one transaction, for bulk reads of plain values
         (no nodes or relationships: rows are not converted, which ``data()`` does
-        value by value)."""
+        value by value).  A ``vector_column`` becomes float32 arrays as the rows
+        stream in: 100k vectors as Python floats would be a gigabyte."""
+        import numpy as np
+
         texts = [(query(name), dict(params)) for name, params in steps]
 
         def rows(result: Any) -> list[Row]:
             keys = result.keys()
-            return [dict(zip(keys, r, strict=True)) for r in result]
+            if vector_column not in keys:
+                return [dict(zip(keys, r, strict=True)) for r in result]
+            out = []
+            for r in result:
+                row = dict(zip(keys, r, strict=True))
+                if row[vector_column] is not None:
+                    row[vector_column] = np.asarray(row[vector_column], dtype=np.float32)
+                out.append(row)
+            return out
 
         def work(tx: Any) -> list[list[Row]]:
             return [rows(tx.run(t, p)) for t, p in texts]

@@ -49,6 +49,7 @@ class Settings:
     embedding_batch_size: int = 32
     embedding_threads: int = 0  # torch threads; 0 = all cores but one
     embedding_precision: str = "auto"  # float32, bfloat16, or auto (bfloat16 if the CPU has it)
+    embedding_onnx: bool = True  # small calls (a question) through ONNX Runtime
     spacy_model: str = "en_core_web_sm"
     spacy_batch_size: int = 32
     ontology: str = ""  # extra ontology files, comma separated

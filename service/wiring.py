@@ -14,7 +14,7 @@ from graph.spaces import Space, active_space, building_spaces
 from graph.store import Neo4jStore
 from ontology import Ontology, load_ontology
 from ontology.errors import GraphUnavailable, ModelError
-from service.settings import Settings
+from service.settings import Settings, kgrag_home
 
 T = TypeVar("T")
 
@@ -48,7 +48,9 @@ def build_embedder(settings: Settings, model: str | None = None) -> SentenceTran
     return SentenceTransformerEmbedder(model or settings.embedding_model,
                                        batch_size=settings.embedding_batch_size,
                                        threads=settings.embedding_threads,
-                                       precision=settings.embedding_precision)
+                                       precision=settings.embedding_precision,
+                                       onnx_dir=(str(kgrag_home() / "onnx")
+                                                 if settings.embedding_onnx else ""))
 
 
 def build_ontology(settings: Settings) -> Ontology:

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.ingest.link import VALUE_TYPES
-from graph.retrieve.reader import GraphReader
+from graph.retrieve.reader import CypherGraph, GraphReader
 from graph.retrieve.types import Edge, Hit, QuestionEntity, RetrieveParams, Subgraph
 
 SEED_ENTITY_CHUNKS = 5  # seed chunks whose entities also start the walk
@@ -66,13 +66,20 @@ def expand(
         return embedding, rel if rel is not None else embedding
 
     # The start entities' chunks are read while the walk finds the others' (a chunk
-    # list is per entity, so two reads give what one would).
-    with ThreadPoolExecutor(1, thread_name_prefix="kgrag-expand") as ex:
-        first = ex.submit(lambda: _entity_chunk_rows(graph, start, vectors(),
-                                                     groups, params))
+    # list is per entity, so two reads give what one would); an in-process snapshot
+    # answers both at once anyway.
+    if isinstance(graph, CypherGraph):
+        with ThreadPoolExecutor(1, thread_name_prefix="kgrag-expand") as ex:
+            first = ex.submit(lambda: _entity_chunk_rows(graph, start, vectors(), groups,
+                                                         params))
+            edges = _walk(graph, start, relation_types, groups, skip, params)
+            walked = sorted({e.dst for e in edges} - set(start))
+            rows = first.result() + _entity_chunk_rows(graph, walked, vectors(), groups,
+                                                       params)
+    else:
         edges = _walk(graph, start, relation_types, groups, skip, params)
         walked = sorted({e.dst for e in edges} - set(start))
-        rows = first.result() + _entity_chunk_rows(graph, walked, vectors(), groups, params)
+        rows = _entity_chunk_rows(graph, [*start, *walked], vectors(), groups, params)
     # Entities whose chunks were fetched; a direct chunk's own mentions, added below for
     # the paths, do not count: a bridge needs its *other* chunks.
     have = {*start, *walked}

@@ -53,7 +53,8 @@ class SnapshotSource(Protocol):
 
     def read(self, query: str, params: Params | None = None) -> list[Row]: ...
 
-    def read_all(self, steps: Sequence[tuple[str, Params]]) -> list[list[Row]]: ...
+    def read_all(self, steps: Sequence[tuple[str, Params]],
+                 vector_column: str = "") -> list[list[Row]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ class GraphSnapshot:
         self._chunk_acl = np.array([codes.setdefault(frozenset(c["acl"] or ()), len(codes))
                                     for c in chunks], dtype=np.int64)
         dim = len(chunks[0]["vector"]) if chunks else 0
-        self._vectors = np.array([c["vector"] for c in chunks], dtype=np.float32).reshape(-1, dim)
+        self._vectors = (np.stack([np.asarray(c["vector"], dtype=np.float32) for c in chunks])
+                         if chunks else np.zeros((0, dim), dtype=np.float32))
         self._norms = np.linalg.norm(self._vectors, axis=1)
         entities = sorted(entities, key=lambda e: e["id"])
         self.entity_ids = [e["id"] for e in entities]
@@ -263,7 +265,7 @@ def load_snapshot(store: SnapshotSource, vector_property: str,
             ("snapshot_mentions", {}),
             ("snapshot_relations", {"types": list(relation_types)}),
             ("graph_state_token", {}),
-        ])
+        ], vector_column="vector")
         token = first[0]["token"] if first else None
         if token is None:
             return None
