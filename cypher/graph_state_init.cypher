@@ -1,3 +1,4 @@
-// The node whose token graph_state_touch.cypher renews (db init).
+// The node whose token graph_state_touch.cypher renews (db init). A new token here
+// too: `kgrag db init` after editing the graph by hand retires in-process snapshots.
 MERGE (s:GraphState {id: 'content'})
-ON CREATE SET s.token = randomUUID()
+SET s.token = randomUUID()

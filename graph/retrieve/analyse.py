@@ -27,6 +27,7 @@ from graph.retrieve.types import QuestionAnalysis, QuestionEntity
 from graph.schema import IndexNames
 
 _TERM = re.compile(r"[A-Za-z0-9]+")
+_LITERAL = re.compile(r"(?<![\w.,-])\d{3,}(?![\w-]|[.,]\d)")  # "949", not "4.5" or "1,000"
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]*)*")
 # Words that carry no retrieval signal in a question (the analyzer keeps stop words).
 QUESTION_WORDS = frozenset((
@@ -41,6 +42,13 @@ def lucene_terms(text: str, *, operator: str = "OR", drop: frozenset[str] = QUES
     terms = [t.lower() for t in _TERM.findall(text)]
     kept = list(dict.fromkeys(t for t in terms if t not in drop))
     return f" {operator} ".join(kept)
+
+
+def question_literals(question: str) -> tuple[str, ...]:
+    """Numbers of three digits or more in the question (codes such as ISO 4217's
+    "949"): spaCy tags them as quantities, not names, yet one may pick out a
+    single document as surely as a name does."""
+    return tuple(dict.fromkeys(_LITERAL.findall(question)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,17 +48,23 @@ def expand(
     relation_types: Sequence[str],
     params: RetrieveParams,
     relation_embedding: Vector | Callable[[], Vector] | None = None,
+    anchors: Mapping[str, Sequence[tuple[int, int]]] | None = None,
 ) -> Subgraph:
     """``graph``: Neo4j (:class:`CypherGraph`) or an in-process snapshot of it.
 
     ``relation_embedding`` may be a callable: it is called only when the chunks'
     similarities are first fetched, so the pipeline can compute it meanwhile.
+    ``anchors``: chunks that contain a literal of the question (a code such as
+    "949") found in few chunks, with the sentences that state it; they are direct
+    chunks, as if they named a specific question entity, and what the stating
+    sentence names is what the literal is about: the better bridge.
     """
     groups = list(params.groups)
     skip = sorted(VALUE_TYPES)
+    anchors = anchors or {}
     q_ids = list(dict.fromkeys(q.entity_id for q in question_entities))
-    seed_rows = _chunk_entities(graph, [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]],
-                                groups, skip)
+    seed_rows = _chunk_entities(graph, list(dict.fromkeys(
+        [h.chunk_id for h in seeds[:SEED_ENTITY_CHUNKS]] + list(anchors))), groups, skip)
     start = q_ids + sorted({r["entity_id"] for r in seed_rows} - set(q_ids))
 
     def vectors() -> tuple[Vector, Vector]:
@@ -89,10 +95,10 @@ def expand(
     # Only specific question entities count: chunks naming "ISO" (in every document)
     # are no first hop, and its neighbours no bridges.
     q_set = {q.entity_id for q in question_entities if q.df <= params.specific_df}
-    direct = {c for e, c, _, _ in mentions if e in q_set}
+    direct = {c for e, c, _, _ in mentions if e in q_set} | set(anchors)
     top_direct = sorted(direct, key=lambda c: (-sims.get(c, 0.0), c))[:DIRECT_CHUNKS]
     direct_scores = {c: sims.get(c, 0.0) for c in direct}
-    if not q_set:  # nothing specific named: the best seeds are the first hop
+    if not direct:  # nothing specific named: the best seeds are the first hop
         top_direct = [h.chunk_id for h in seeds[:DIRECT_CHUNKS]]
         direct = set(top_direct)
         direct_scores = {c: 1.0 / (i + 1) for i, c in enumerate(top_direct)}
@@ -104,11 +110,16 @@ def expand(
             mentions.append((r["entity_id"], r["chunk_id"], r["char_start"], r["char_end"]))
             names.setdefault(r["entity_id"], r["name"])
     # A bridge's weight: 1 when a stated relation joins it to the question's entity,
-    # 0.5 when they only share a direct chunk.
+    # 0.5 when they only share a direct chunk (0.25 if the chunk is an anchor and its
+    # sentence stating the literal does not name it).
     weight: dict[str, float] = {}
     for r in (*seed_rows, *bridge_rows):
         if r["chunk_id"] in top_direct and r["df"] <= MAX_BRIDGE_DF:
-            weight[r["entity_id"]] = 0.5
+            spans = anchors.get(r["chunk_id"])
+            stated = spans is None or any(s <= r["char_start"] and r["char_end"] <= e
+                                          for s, e in spans)
+            weight[r["entity_id"]] = max(weight.get(r["entity_id"], 0.0),
+                                         0.5 if stated else 0.25)
     for edge in edges:
         if edge.src in q_set and edge.dst_df <= MAX_BRIDGE_DF:
             weight[edge.dst] = 1.0
@@ -133,7 +144,8 @@ def expand(
               for c, m in ranks.items() if m > 0}
     names.update({q.entity_id: q.name for q in question_entities})
     return Subgraph(edges=tuple(edges), mentions=tuple(mentions), chunk_scores=scores,
-                    bridge_scores=bridge_scores, names=names, direct_scores=direct_scores)
+                    bridge_scores=bridge_scores, names=names, direct_scores=direct_scores,
+                    anchors=tuple(anchors))
 
 
 def _chunk_entities(graph: GraphReader, chunk_ids: Sequence[str], groups: list[str],

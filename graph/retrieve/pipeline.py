@@ -30,13 +30,14 @@ from graph.retrieve.analyse import (
     link_question,
     lucene_terms,
     parse_question,
+    question_literals,
     relation_text,
 )
 from graph.retrieve.assemble import assemble
 from graph.retrieve.expand import expand
 from graph.retrieve.rank import drop_overlaps, graph_hits, hop_interleave, rrf
 from graph.retrieve.reader import CypherGraph, GraphReader
-from graph.retrieve.seed import fulltext_seeds, vector_seeds
+from graph.retrieve.seed import fulltext_seeds, literal_chunks, vector_seeds
 from graph.retrieve.snapshot import GraphSnapshot, SnapshotCache
 from graph.retrieve.types import Hit, Mode, QuestionEntity, Retrieval, RetrieveParams, Subgraph
 from graph.schema import IndexNames
@@ -49,7 +50,7 @@ MAX_QUESTION_CHARS = 2000
 # The columns of retrieve_chunks' lists.
 CHUNK_FIELDS = ("id", "text", "char_start", "char_end", "doc_id", "uri", "title", "version",
                 "sha256")
-WORKERS = 5  # at most this many steps at once: fulltext, vector, snapshot, two of analyse
+WORKERS = 6  # steps at once: fulltext, literals, snapshot, vector, two of analyse
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,10 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         if mode is not Mode.VECTOR:
             fulltext = ex.submit(timed, "seed_fulltext", lambda: fulltext_seeds(
                 store, names, lucene, groups, pool))
+        anchors: Future[dict[str, tuple[tuple[int, int], ...]]] | None = None
+        if mode is Mode.GRAPH and (literals := question_literals(question)):
+            anchors = ex.submit(literal_chunks, store, names, literals, groups,
+                                params.specific_df)
         embedding: Vector | None = None
         vector: Future[tuple[Hit, ...]] | None = None
         snapshot: Future[GraphSnapshot | None] | None = None
@@ -135,14 +140,16 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
                 {"fulltext": params.fulltext_weight}))
             query_embedding = embedding
             graph: GraphReader = current or CypherGraph(store, names.vector_property)
+            anchored = anchors.result() if anchors else {}
             subgraph = timed("expand", lambda: expand(
                 graph, question_entities=entities, seeds=seeds, embedding=query_embedding,
                 relation_types=sorted(ports.ontology.entity_relation_types), params=params,
-                relation_embedding=relation_embedding))
+                relation_embedding=relation_embedding, anchors=anchored))
             lists["graph"] = graph_hits(subgraph.chunk_scores, pool, params.graph_min_ratio)
     # The graph list leads only when the question names something specific; a walk
     # from "ISO" (in every document) carries no more signal than the searches.
-    specific = any(e.df <= params.specific_df for e in entities)
+    specific = any(e.df <= params.specific_df for e in entities) or bool(
+        subgraph and subgraph.anchors)
     weights = {"graph": params.graph_weight if specific else 1.0,
                "fulltext": params.fulltext_weight if mode is Mode.GRAPH else 1.0}
     fused = timed("rank", lambda: rrf(lists, params.rrf_k, weights))

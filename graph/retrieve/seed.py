@@ -8,16 +8,19 @@ never silently shortens the list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from graph.ports import GraphStore
+from graph.retrieve.assemble import sentence_span
 from graph.retrieve.types import Hit
 from graph.schema import IndexNames
 
 MAX_POOL = 10_000
+Span = tuple[int, int]
 
 
 def vector_seeds(store: GraphStore, names: IndexNames, embedding: npt.NDArray[np.float32],
@@ -41,3 +44,23 @@ def fulltext_seeds(store: GraphStore, names: IndexNames, lucene: str, groups: Se
         "index": names.chunk_fulltext, "lucene": lucene, "pool": max(4 * k, 50),
         "groups": list(groups), "k": k})
     return tuple(Hit(r["id"], float(r["score"])) for r in rows)
+
+
+def literal_chunks(store: GraphStore, names: IndexNames, literals: Sequence[str],
+                   groups: Sequence[str], most: int) -> dict[str, tuple[Span, ...]]:
+    """Readable chunks that contain a literal found in at most ``most`` of them, each
+    with the sentences that state it."""
+    if not literals:
+        return {}
+    rows = store.read("retrieve_literal_chunks", {
+        "index": names.chunk_fulltext, "literals": list(literals), "groups": list(groups),
+        "cap": most + 1})
+    found: dict[str, tuple[Span, ...]] = {}
+    for r in rows:
+        if len(r["chunks"]) > most:
+            continue
+        word = re.compile(rf"(?<!\w){re.escape(r['literal'])}(?!\w)")
+        for chunk_id, text in r["chunks"]:
+            spans = tuple(sentence_span(text, m.start(), m.end()) for m in word.finditer(text))
+            found[chunk_id] = tuple(dict.fromkeys(found.get(chunk_id, ()) + spans))
+    return dict(sorted(found.items()))

@@ -102,6 +102,7 @@ class Subgraph:
     # Chunks that name a specific question entity (or, with none, the best seeds),
     # by similarity to the question: the first hop of the answer.
     direct_scores: dict[str, float] = field(default_factory=dict)
+    anchors: tuple[str, ...] = ()  # chunks that state a literal of the question
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import pytest
 from graph.ingest.load import load_paths
 from graph.ingest.pipeline import Ports, ingest
 from graph.retrieve.pipeline import RetrievePorts, retrieve
+from graph.retrieve.seed import literal_chunks
 from graph.retrieve.types import Mode, Retrieval, RetrieveParams
 from ontology.errors import InvalidInputError
 from tests.conftest import FIXTURES
@@ -134,3 +135,23 @@ def test_bad_questions_are_clear_errors(corpus) -> None:  # type: ignore[no-unty
     # Lucene syntax in a question is just words.
     result = ask(corpus, 'Lighthouse AND "platform" OR (operator)~ [x TO y] \\', mode=Mode.FULLTEXT)
     assert result.chunks
+
+
+def test_a_literal_anchors_only_chunks_the_principal_may_read(corpus) -> None:  # type: ignore[no-untyped-def]
+    """"2025" is stated only in the finance document: it anchors nothing for a public
+    principal (nor does its presence there count), and its stating sentences for
+    finance; "400" (the operations document) makes that chunk the first hop."""
+    names = corpus.index_names()
+    assert literal_chunks(corpus.store, names, ["2025"], ["public"], 30) == {}
+    found = literal_chunks(corpus.store, names, ["2025"], ["public", "finance"], 30)
+    assert len(found) == 1
+    (chunk_id, spans), = found.items()
+    text, doc = chunk_texts(corpus)[chunk_id]
+    assert doc == "fin-1" and len(spans) == 2
+    assert all("2025" in text[s:e] and text[s:e].endswith(".") for s, e in spans)
+    assert literal_chunks(corpus.store, names, ["2025"], ["public", "finance"], 0) == {}
+    result = ask(corpus, "Which platform settles trades for 400 institutional clients?",
+                 mode=Mode.GRAPH, k=3, groups=("public",))
+    assert result.chunks[0].doc_id == "ops-1" and "direct" in result.chunks[0].found_by
+    public = ask(corpus, "What falls due in 2025?", mode=Mode.GRAPH, groups=("public",))
+    assert "fin-1" not in {c.doc_id for c in public.chunks}

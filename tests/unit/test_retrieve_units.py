@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from graph.retrieve.analyse import lucene_terms, relation_text, residual_question
+from graph.retrieve.analyse import (
+    lucene_terms,
+    question_literals,
+    relation_text,
+    residual_question,
+)
 from graph.retrieve.assemble import sentence_span
 from graph.retrieve.expand import expand, personalized_pagerank, restart_vector
 from graph.retrieve.rank import drop_overlaps, hop_interleave, rrf
@@ -175,3 +180,32 @@ def test_the_relation_text_drops_the_linked_names() -> None:
         "Which directive applies to the operator of the platform?"
     assert relation_text(question, []) is None  # nothing linked: the question itself
     assert residual_question("Lighthouse", ["Lighthouse"]) == ""
+
+
+def test_question_literals_are_numbers_of_three_digits_or_more() -> None:
+    assert question_literals("Which country issues the currency with numeric code 949?") == \
+        ("949",)
+    assert question_literals("Code 008. Not 12, 3.141, 1,000, 2024-01-01 or INV-4471; 949 "
+                             "twice: 949") == ("008", "949")
+
+
+def test_an_anchor_is_a_direct_chunk_and_its_stating_sentence_picks_the_bridge() -> None:
+    """A chunk holding a literal of the question ("949") is a first hop even when no
+    specific entity is named; what the sentence stating the literal names is the
+    better bridge (weight 0.5) than what the rest of the chunk names (0.25)."""
+    store = FakeStore()
+    q = [QuestionEntity("ISO", "e:light", "Lighthouse", "Product", "alias", 1.0, 500)]
+    params = RetrieveParams()
+    anchored = expand(CypherGraph(store, "embedding_x"), question_entities=q,
+                      seeds=(Hit("c:seed", 0.8),),
+                      embedding=np.array([1.0, 0.0], dtype=np.float32),
+                      relation_types=["OPERATES", "SUBJECT_TO"], params=params,
+                      anchors={"c:seed": ((0, 15),)})  # states e:light (0-10), not e:op
+    assert set(anchored.direct_scores) == {"c:seed"} and anchored.anchors == ("c:seed",)
+    assert anchored.bridge_scores == {"c:reg": 0.6 ** 3 * 0.25}  # via e:op, not stated
+    stating_op = expand(CypherGraph(FakeStore(), "embedding_x"), question_entities=q,
+                        seeds=(Hit("c:seed", 0.8),),
+                        embedding=np.array([1.0, 0.0], dtype=np.float32),
+                        relation_types=["OPERATES", "SUBJECT_TO"], params=params,
+                        anchors={"c:seed": ((18, 30),)})
+    assert stating_op.bridge_scores == {"c:reg": 0.6 ** 3 * 0.5}
