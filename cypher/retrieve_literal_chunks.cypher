@@ -7,7 +7,7 @@ UNWIND $literals AS literal
 CALL (literal) {
   CALL db.index.fulltext.queryNodes($index, literal) YIELD node AS c
   WHERE any(g IN c.acl WHERE g IN $groups)
-  WITH c ORDER BY c.id
-  RETURN collect([c.id, c.text])[..$cap] AS chunks
+  WITH c ORDER BY c.id LIMIT $cap
+  RETURN collect([c.id, c.text]) AS chunks
 }
 RETURN literal, chunks

@@ -125,5 +125,18 @@ def graph_db(services):  # type: ignore[no-untyped-def]
     return clean_graph(services)
 
 
+@pytest.fixture
+def corpus(graph_db):  # type: ignore[no-untyped-def]
+    """A clean graph holding the fixture corpus (tests/fixtures/corpus)."""
+    from graph.ingest.load import load_paths
+    from graph.ingest.pipeline import Ports, ingest
+
+    svc = graph_db
+    report = ingest(load_paths([FIXTURES / "corpus"]),
+                    Ports(svc.store, svc.extractor.get(), svc.embedder.get(), svc.ontology))
+    assert report.failed == []
+    return svc
+
+
 def replace_settings(settings, **changes):  # type: ignore[no-untyped-def]
     return dataclasses.replace(settings, **changes)

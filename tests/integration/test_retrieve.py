@@ -6,27 +6,15 @@ from typing import Any
 
 import pytest
 
-from graph.ingest.load import load_paths
-from graph.ingest.pipeline import Ports, ingest
 from graph.retrieve.pipeline import RetrievePorts, retrieve
 from graph.retrieve.seed import literal_chunks
 from graph.retrieve.types import Mode, Retrieval, RetrieveParams
 from ontology.errors import InvalidInputError
-from tests.conftest import FIXTURES
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.models]
 
 LIGHTHOUSE = "Which directive applies to the operator of the Lighthouse platform?"
 INVOICE = "In which city is the supplier paid under invoice INV-4471 located?"
-
-
-@pytest.fixture
-def corpus(graph_db):  # type: ignore[no-untyped-def]
-    svc = graph_db
-    report = ingest(load_paths([FIXTURES / "corpus"]),
-                    Ports(svc.store, svc.extractor.get(), svc.embedder.get(), svc.ontology))
-    assert report.failed == []
-    return svc
 
 
 def ask(svc: Any, question: str, **kw: Any) -> Retrieval:

@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 
 from graph.ingest.link import VALUE_TYPES
-from graph.ingest.load import load_paths
-from graph.ingest.pipeline import Ports, ingest
 from graph.ingest.write import delete_document
 from graph.retrieve.analyse import lucene_terms
 from graph.retrieve.pipeline import RetrievePorts, retrieve
@@ -24,15 +22,6 @@ pytestmark = [pytest.mark.neo4j, pytest.mark.models]
 
 GROUPS = (["public"], ["public", "finance"], ["finance"], ["nobody"])
 SKIP = sorted(VALUE_TYPES)
-
-
-@pytest.fixture
-def corpus(graph_db):  # type: ignore[no-untyped-def]
-    svc = graph_db
-    report = ingest(load_paths([FIXTURES / "corpus"]),
-                    Ports(svc.store, svc.extractor.get(), svc.embedder.get(), svc.ontology))
-    assert report.failed == []
-    return svc
 
 
 def _types(svc: Any) -> list[str]:
