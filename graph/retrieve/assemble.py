@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ class Start:
 
     entity_id: str
     steps: tuple[Step, ...]
+    seed_chunk: str = ""  # the seed chunk that names the entity, for a seed start
 
 
 def walk(starts: Sequence[Start],
@@ -144,8 +145,40 @@ def _reach(question_entities: Sequence[QuestionEntity], seeds: Mapping[str, Sequ
             seed_starts.append(Start(entity_id, (
                 SearchStep(method, round(hit.score, 6), ""),
                 ChunkStep(chunk_id, qs, qe, text[qs:qe]),
-                MentionStep(entity_id, names.get(entity_id, entity_id)))))
+                MentionStep(entity_id, names.get(entity_id, entity_id))), chunk_id))
     return [walk(starts, edges), walk(seed_starts, edges)]
+
+
+def chunks_to_fetch(candidates: Sequence[str], question_entities: Sequence[QuestionEntity],
+                    seeds: Mapping[str, Sequence[Hit]], subgraph: Subgraph | None,
+                    best: Iterable[str] = ()) -> list[str]:
+    """The chunks :func:`assemble` reads: the candidates, the ``best`` of each list,
+    the seeds that are some relation's evidence (the walks may start from them), and
+    the evidence each candidate's provenance path quotes.  Not every relation's
+    evidence chunk: at 10k chunks that was ~110 chunks a question, where ~30 are read
+    (the paths are the same: tests compare them)."""
+    seed_hits = {h.chunk_id for m in ("vector", "fulltext") for h in seeds.get(m, ())}
+    evidence = {e.chunk_id for e in subgraph.edges} if subgraph else set()
+    read = set(candidates) | set(best) | (seed_hits & evidence)
+    if subgraph is not None:
+        edges = _both_ways(subgraph.edges)
+        walks = [walk([Start(q.entity_id, ()) for q in question_entities], edges),
+                 walk([Start(e, (), c) for e, c, _, _ in subgraph.mentions
+                       if c in seed_hits and c in read], edges)]
+        by_chunk: dict[str, list[str]] = {}
+        for entity_id, chunk_id, _, _ in subgraph.mentions:
+            by_chunk.setdefault(chunk_id, []).append(entity_id)
+        for c in candidates:
+            # the option _graph_path takes when every evidence chunk is readable
+            options = sorted((w, len(reach[e][1]), e) for w, reach in enumerate(walks)
+                             for e in by_chunk.get(c, ()) if e in reach)
+            for w, _, entity_id in options:
+                start, hops = walks[w][entity_id]
+                if w == 1 and not hops and start.seed_chunk == c:
+                    continue
+                read.update(h.chunk_id for h in hops)
+                break
+    return sorted(read)
 
 
 def _both_ways(edges: Sequence[Edge]) -> list[Edge]:
@@ -177,8 +210,7 @@ def _graph_path(c: ContextChunk, mentions: Sequence[tuple[str, int, int]],
                                       Evidence(h.chunk_id, h.char_start, h.char_end, quote)))
         if not ok:
             continue
-        if steps and isinstance(steps[0], SearchStep) and not hops and \
-                start.steps[1].chunk_id == c.id:  # type: ignore[union-attr]
+        if not hops and start.seed_chunk == c.id:
             continue  # the seed chunk itself: its search path says it all
         qs, qe = sentence_span(c.text, s, e)
         steps.append(ChunkStep(c.id, qs, qe, c.text[qs:qe]))

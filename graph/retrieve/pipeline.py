@@ -36,7 +36,7 @@ from graph.retrieve.analyse import (
     question_literals,
     relation_text,
 )
-from graph.retrieve.assemble import assemble
+from graph.retrieve.assemble import assemble, chunks_to_fetch
 from graph.retrieve.expand import expand
 from graph.retrieve.rank import drop_overlaps, graph_hits, hop_interleave, rrf
 from graph.retrieve.reader import CypherGraph, GraphReader
@@ -162,9 +162,9 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
         fused = hop_interleave(fused, graph_hits(subgraph.direct_scores, pool),
                                graph_hits(subgraph.bridge_scores, pool), params.rrf_k)
     candidates = fused[: max(3 * params.k, 10)]
-    evidence = {e.chunk_id for e in subgraph.edges} if subgraph else set()
-    seed_chunks = {h.chunk_id for hits in lists.values() for h in hits[:5]}
-    need = sorted({r.chunk_id for r in candidates} | evidence | seed_chunks)
+    seed_lists = {m: lists.get(m, ()) for m in ("vector", "fulltext")}
+    need = chunks_to_fetch([r.chunk_id for r in candidates], entities, seed_lists, subgraph,
+                           best=(h.chunk_id for hits in lists.values() for h in hits[:5]))
     rows = timed("fetch", lambda: {r[0]: dict(zip(CHUNK_FIELDS, r, strict=True))
                                    for r in store.read("retrieve_chunks", {
                                        "ids": need, "groups": list(groups)})[0]["chunks"]})
@@ -172,7 +172,7 @@ def retrieve(question: str, ports: RetrievePorts, params: RetrieveParams) -> Ret
     ranked = drop_overlaps(candidates, spans)
     chunks, paths = timed("assemble", lambda: assemble(
         ranked, rows, k=params.k, token_budget=params.token_budget, question_entities=entities,
-        seeds={m: lists.get(m, ()) for m in ("vector", "fulltext")}, subgraph=subgraph,
+        seeds=seed_lists, subgraph=subgraph,
         names=subgraph.names if subgraph else {},
         index_names={"vector": names.chunk_vector, "fulltext": names.chunk_fulltext}))
     # Stages overlap: the total is the wall-clock time, not their sum.

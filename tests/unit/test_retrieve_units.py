@@ -14,11 +14,11 @@ from graph.retrieve.analyse import (
     relation_text,
     residual_question,
 )
-from graph.retrieve.assemble import sentence_span
+from graph.retrieve.assemble import chunks_to_fetch, sentence_span
 from graph.retrieve.expand import expand, personalized_pagerank, restart_vector
 from graph.retrieve.rank import drop_overlaps, hop_interleave, rrf
 from graph.retrieve.reader import CypherGraph
-from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk, RetrieveParams
+from graph.retrieve.types import Edge, Hit, QuestionEntity, RankedChunk, RetrieveParams, Subgraph
 
 
 def test_rrf_sums_reciprocal_ranks_with_weights_and_breaks_ties_by_id() -> None:
@@ -209,3 +209,20 @@ def test_an_anchor_is_a_direct_chunk_and_its_stating_sentence_picks_the_bridge()
                         relation_types=["OPERATES", "SUBJECT_TO"], params=params,
                         anchors={"c:seed": ((18, 30),)})
     assert stating_op.bridge_scores == {"c:reg": 0.6 ** 3 * 0.5}
+
+
+def test_only_the_evidence_the_candidates_paths_quote_is_fetched() -> None:
+    """Question entity a -> b (evidence c:ab) -> c (evidence c:bc); another relation
+    a -> x (evidence c:ax) leads to no candidate.  The candidate c:c (naming c) is
+    reached through both hops; c:ax is no one's evidence worth reading, unless a seed
+    that is also evidence (the walks may start there)."""
+    edges = (Edge("a", "b", "OWNS", True, "own", "c:ab", 0, 5, 0.9),
+             Edge("b", "c", "OWNS", True, "own", "c:bc", 0, 5, 0.9),
+             Edge("a", "x", "OWNS", True, "own", "c:ax", 0, 5, 0.9))
+    sub = Subgraph(edges=edges, mentions=(("c", "c:c", 0, 1), ("x", "c:seed", 0, 1)),
+                   chunk_scores={})
+    q = [QuestionEntity("A", "a", "A", "Organization", "alias", 1.0, 1)]
+    need = chunks_to_fetch(["c:c"], q, {"vector": (Hit("c:other", 0.5),)}, sub, best=["c:top"])
+    assert need == ["c:ab", "c:bc", "c:c", "c:top"]
+    seeded = chunks_to_fetch(["c:c"], q, {"fulltext": (Hit("c:ax", 0.5),)}, sub)
+    assert seeded == ["c:ab", "c:ax", "c:bc", "c:c"]
