@@ -77,7 +77,6 @@ class GraphSnapshot:
         chunks = sorted((c for c in chunks if c["vector"] is not None), key=lambda c: c["id"])
         self.chunk_ids = [c["id"] for c in chunks]
         self._chunk = {c: i for i, c in enumerate(self.chunk_ids)}
-        self._acls: list[frozenset[str]] = []
         codes: dict[frozenset[str], int] = {}
         self._chunk_acl = np.array([codes.setdefault(frozenset(c["acl"] or ()), len(codes))
                                     for c in chunks], dtype=np.int64)
@@ -108,7 +107,7 @@ class GraphSnapshot:
         self._chunk_ptr = np.searchsorted(self._m_chunk[self._by_chunk],
                                           np.arange(len(self.chunk_ids) + 1))
         self._relations = _adjacency(relations, self._entity, codes)
-        self._acls = list(codes)  # chunks' and relations' acl lists, by code
+        self._acls: list[frozenset[str]] = list(codes)  # chunks' and relations' acls, by code
         self._views: OrderedDict[frozenset[str], _View] = OrderedDict()
         self._lock = threading.Lock()
 
