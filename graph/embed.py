@@ -90,19 +90,28 @@ def weights_digest(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def _get_torch_threads() -> int:
-    import torch  # loaded by then: only an embedder, which imports it, asks
+class _Threads:
+    """How many intra-op threads torch should compute with, process-wide.
 
-    return int(torch.get_num_threads())
+    ``torch.set_num_threads`` reaches only the calling thread and threads that
+    have not computed yet: each thread keeps the count it first computed with.
+    Ingestion embeds in a worker thread, so a count set from the caller's thread
+    never reached it.  The count is kept here and every ``embed`` applies it in
+    its own thread.
+    """
+
+    wanted = 1
+
+    @classmethod
+    def get(cls) -> int:
+        return cls.wanted
+
+    @classmethod
+    def put(cls, n: int) -> None:
+        cls.wanted = n
 
 
-def _set_torch_threads(n: int) -> None:
-    import torch
-
-    torch.set_num_threads(n)
-
-
-_TORCH_THREADS = ProcessSetting(_get_torch_threads, _set_torch_threads)
+_TORCH_THREADS = ProcessSetting(_Threads.get, _Threads.put)
 
 
 def texts_per_batch(batch_size: int, longest_chars: int) -> int:
@@ -141,7 +150,8 @@ class SentenceTransformerEmbedder:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            torch.set_num_threads(threads or max(1, (os.cpu_count() or 2) - 1))
+            _Threads.put(threads or max(1, (os.cpu_count() or 2) - 1))
+            torch.set_num_threads(_Threads.wanted)
 
             self._model: Any = SentenceTransformer(path, device=device)
             self._model.eval()
@@ -174,6 +184,8 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock, self._torch.inference_mode():  # torch modules are not re-entrant
+            if self._torch.get_num_threads() != _Threads.wanted:  # in this thread
+                self._torch.set_num_threads(_Threads.wanted)
             onnx = len(texts) <= SMALL_CALL and bool(self._onnx_dir)  # a question: ONNX
             for batch in self._batches(texts):
                 out[batch] = self._forward([texts[i] for i in batch], onnx=onnx)

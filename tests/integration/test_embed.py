@@ -1,7 +1,10 @@
-"""The real embedding model: small calls through ONNX Runtime give PyTorch's vectors."""
+"""The real embedding model: small calls through ONNX Runtime give PyTorch's vectors;
+the thread count ingestion sets reaches the thread that embeds."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,3 +43,22 @@ def test_an_export_that_fails_leaves_pytorch_computing(tmp_path: Path) -> None:
     vectors = embedder.embed(QUESTIONS)
     assert embedder._onnx is None
     assert np.array_equal(vectors, SentenceTransformerEmbedder(DEFAULT_MODEL).embed(QUESTIONS))
+
+
+def test_all_cores_reaches_the_thread_that_embeds() -> None:
+    """Ingestion embeds in a worker thread and gives torch every core for its tail
+    from the caller's thread; torch keeps a per-thread count, so each call applies it."""
+    import torch
+
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, threads=1)
+    texts = [f"chunk {i} of a document about controls" for i in range(12)]  # not a small call
+
+    def threads_used() -> int:
+        embedder.embed(texts)
+        return int(torch.get_num_threads())
+
+    with ThreadPoolExecutor(1) as worker:
+        assert worker.submit(threads_used).result() == 1
+        with embedder.all_cores():
+            assert worker.submit(threads_used).result() == (os.cpu_count() or 2)
+        assert worker.submit(threads_used).result() == 1
