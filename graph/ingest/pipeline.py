@@ -36,6 +36,7 @@ MAX_BATCHES_IN_FLIGHT = 2  # analysed batches waiting for embedding or writing
 GIL_SWITCH_S = 0.0005  # how soon a thread waiting for the GIL gets it during ingestion
 _GIL_SWITCH = ProcessSetting(sys.getswitchinterval, sys.setswitchinterval)
 EMBED_CHUNKS = 64  # analysed chunks handed to the embedder at once
+EMBED_FIRST = 16  # ... except the first time: the embedder's core idles until then
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,9 @@ def ingest(
                 # length texts embed faster.  By count, not by whether the embedder is
                 # idle: what is embedded together changes the vectors in the 5th digit
                 # (bfloat16), and re-ingesting a corpus must give the same vectors.
-                if sum(len(p.graph.chunks) for p in waiting) >= EMBED_CHUNKS:
+                # (``in_flight`` is empty only until the first hand-over.)
+                if sum(len(p.graph.chunks) for p in waiting) >= (
+                        EMBED_CHUNKS if in_flight else EMBED_FIRST):
                     hand_over()
                 while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
                     in_flight.popleft().result()
