@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from graph.model import Analysis, Mention, Sentence
+from graph.nlp_attrs import speed_up_attribute_ruler
 from graph.nlp_relations import extract_relations
 from ontology.errors import DocumentRejected, ModelError, OntologyError
 
@@ -84,6 +85,7 @@ class SpacyExtractor:
         batch_size: int = 32,
     ) -> None:
         self._nlp = _load(model)
+        speed_up_attribute_ruler(self._nlp)  # same annotations, ~4x less time
         ruler = self._nlp.add_pipe(
             "span_ruler",
             before="ner",
