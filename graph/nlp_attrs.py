@@ -5,9 +5,9 @@ morphology with 179 token patterns.  spaCy's ``Matcher`` tries every pattern at
 every token: ~3 s of the ~19 s spaCy spends on 843 FOLDOC chunks, as much as
 the parser.  Those patterns use a small part of the pattern language: fixed
 sequences of token specs over TAG, LOWER, ORTH, DEP and IS_SPACE, with
-equality, IN, NOT_IN and REGEX.  :class:`ArrayMatcher` evaluates them over numpy
-arrays of the document's attributes, and skips a pattern at once when a value
-it requires is absent from the document.
+equality, IN, NOT_IN and REGEX.  :class:`ArrayMatcher` reads the document's
+attributes once (``Doc.to_array``), indexes each column by value, and tests a
+pattern only where the rarest value (or IN list) it requires occurs.
 
 It only finds the matches: the same (key, start, end) triples in the same order
 as ``AttributeRuler.match``, which spaCy's own ``set_annotations`` then applies,
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -39,8 +38,7 @@ Match = tuple[int, int, int, int]  # (attr_id, match_id, start, end), as Attribu
 class _Test:
     column: int
     kind: str  # "eq" | "in" | "not_in" | "regex"
-    value: Any  # a hash, an array of hashes, or a compiled regex
-    members: frozenset[int] = frozenset()  # the hashes of IN / NOT_IN, as a set
+    value: Any  # a hash, a frozenset of hashes, or a compiled regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +90,8 @@ class ArrayMatcher:
                 (op, arg), = value.items()
                 if op in ("IN", "NOT_IN") and isinstance(arg, list) \
                         and all(isinstance(v, str) for v in arg):
-                    hashes = np.array([self._strings.add(v) for v in arg], dtype=np.uint64)
-                    tests.append(_Test(column, op.lower(), hashes,
-                                       frozenset(int(h) for h in hashes.tolist())))
+                    hashes = frozenset(int(self._strings.add(v)) for v in arg)
+                    tests.append(_Test(column, op.lower(), hashes))
                 elif op == "REGEX" and isinstance(arg, str):
                     tests.append(_Test(column, "regex", re.compile(arg)))
                 else:
@@ -119,46 +116,38 @@ class ArrayMatcher:
                 where[column] = index
             return where[column].get(value, [])
 
+        def required(test: _Test) -> list[int]:
+            """Positions where an equality or IN test can hold."""
+            if test.kind == "eq":
+                return positions(test.column, test.value)
+            return sorted(i for v in test.value for i in positions(test.column, v))
+
         found: set[Match] = set()
         for rule in self._rules:
             width = len(rule.specs)
             if width > n:
                 continue
-            anchors = [(positions(t.column, t.value), offset) for offset, spec
-                       in enumerate(rule.specs) for t in spec if t.kind == "eq"]
-            if anchors:  # candidates: where the rarest required value is
+            anchors = [(required(t), offset) for offset, spec in enumerate(rule.specs)
+                       for t in spec if t.kind in ("eq", "in")]
+            if anchors:  # candidates: where the rarest required value(s) are
                 at, offset = min(anchors, key=lambda a: len(a[0]))
-                starts = [i - offset for i in at if 0 <= i - offset <= n - width]
-                starts = [s for s in starts if all(
-                    self._holds_one(t, columns[t.column][s + o])
-                    for o, spec in enumerate(rule.specs) for t in spec)]
-            else:  # no required value: test every position at once
-                mask = np.ones(n - width + 1, dtype=bool)
-                for o, spec in enumerate(rule.specs):
-                    for t in spec:
-                        mask &= self._holds(t, table[o:n - width + 1 + o, t.column])
-                starts = np.flatnonzero(mask).tolist()
+                candidates = [i - offset for i in at if 0 <= i - offset <= n - width]
+            else:  # no required value: every position
+                candidates = list(range(n - width + 1))
+            starts = [s for s in candidates if all(
+                self._holds(t, columns[t.column][s + o])
+                for o, spec in enumerate(rule.specs) for t in spec)]
             found.update((rule.attr_id, rule.match_id, s, s + width) for s in starts)
         return sorted(found)
 
-    def _holds_one(self, test: _Test, value: int) -> bool:
+    def _holds(self, test: _Test, value: int) -> bool:
         if test.kind == "eq":
             return bool(value == test.value)
         if test.kind == "in":
-            return value in test.members
+            return value in test.value
         if test.kind == "not_in":
-            return value not in test.members
+            return value not in test.value
         return self._search(test, value)
-
-    def _holds(self, test: _Test, values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
-        if test.kind == "eq":
-            return values == test.value
-        if test.kind == "in":
-            return np.isin(values, test.value)
-        if test.kind == "not_in":
-            return ~np.isin(values, test.value)
-        return np.fromiter((self._search(test, h) for h in values.tolist()), dtype=bool,
-                           count=len(values))
 
     def _search(self, test: _Test, value: int) -> bool:
         """A REGEX test, searched once per distinct string."""
