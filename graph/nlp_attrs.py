@@ -53,7 +53,8 @@ class Unsupported(ValueError):
 
 
 class ArrayMatcher:
-    """``AttributeRuler.match`` over numpy arrays, for the patterns it supports."""
+    """``AttributeRuler.match`` from an index of the document's attributes, for the
+    patterns it supports."""
 
     def __init__(self, ruler: Any) -> None:
         """Raises :class:`Unsupported` if any of ``ruler``'s patterns is outside the subset."""
