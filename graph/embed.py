@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,16 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.embed_onnx import OnnxEncoder, exportable
-from graph.process import ProcessSetting
 from ontology.errors import ModelError
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "float32", "bfloat16")
 SMALL_CALL = 8  # at most this many texts go through in one forward pass
-BF16_MIN_BATCH = 8  # smaller batches compute in float32 (faster for them)
+# bfloat16 pays off once a pass holds this many (padded) tokens: a question alone
+# (~15 tokens) computes faster in float32, one 200-token chunk already ~12 % faster
+BF16_MIN_TOKENS = 128
+PASS_COST_TOKENS = 256  # a forward pass's fixed cost, in padded tokens (measured)
 
 
 def native_bfloat16() -> bool:
@@ -95,31 +96,51 @@ class _Threads:
 
     ``torch.set_num_threads`` reaches only the calling thread and threads that
     have not computed yet: each thread keeps the count it first computed with.
-    Ingestion embeds in a worker thread, so a count set from the caller's thread
-    never reached it.  The count is kept here and every ``embed`` applies it in
-    its own thread.
+    Ingestion embeds in worker threads, so a count set from another thread never
+    reached them.  The count is kept here and every ``embed`` applies it in its
+    own thread.
     """
 
     wanted = 1
 
-    @classmethod
-    def get(cls) -> int:
-        return cls.wanted
 
-    @classmethod
-    def put(cls, n: int) -> None:
-        cls.wanted = n
-
-
-_TORCH_THREADS = ProcessSetting(_Threads.get, _Threads.put)
+def texts_per_batch(batch_size: int, longest_tokens: int) -> int:
+    """At most how many texts one forward pass takes: ``batch_size`` texts of 64 tokens
+    or more; shorter texts (entity names) up to four times as many at once: no more
+    padded tokens than a batch of chunks, less per-pass overhead (~1.4x faster on
+    entity names)."""
+    budget = batch_size * 64
+    return min(4 * batch_size, max(batch_size, budget // max(longest_tokens, 1)))
 
 
-def texts_per_batch(batch_size: int, longest_chars: int) -> int:
-    """``batch_size`` texts of 256 characters or more per forward pass; shorter texts
-    (entity names) up to four times as many at once: no more padded tokens than a
-    batch of chunks, less per-batch overhead (~1.4x faster on entity names)."""
-    budget = batch_size * 256
-    return min(4 * batch_size, max(batch_size, budget // max(longest_chars, 1)))
+def plan_batches(lengths: Sequence[int], batch_size: int,
+                 pass_cost: int = PASS_COST_TOKENS) -> list[list[int]]:
+    """Indices of texts per forward pass, from their lengths in tokens.
+
+    A pass costs about its padded tokens (its longest text times its size) plus a
+    fixed ``pass_cost``.  Texts are ordered longest first (ties by index, so the same
+    texts always give the same batches) and cut into consecutive batches of at most
+    :func:`texts_per_batch` texts with the least total cost: an exact dynamic program
+    over the cut points.  Sorting by characters instead left 40 % of the tokens
+    computed as padding on FOLDOC chunks (URLs and code have few characters per
+    token); this plan leaves ~3 % over a whole corpus, ~9 % in groups of 64.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[j]: cheapest plan for order[:j]
+    cut = [0] * (n + 1)
+    for k in range(n):  # a batch order[k:j] is padded to lengths[order[k]]
+        longest = max(lengths[order[k]], 1)
+        for j in range(k + 1, min(n, k + texts_per_batch(batch_size, longest)) + 1):
+            cost = best[k] + longest * (j - k) + pass_cost
+            if cost < best[j]:
+                best[j], cut[j] = cost, k
+    batches: list[list[int]] = []
+    j = n
+    while j > 0:
+        batches.append(order[cut[j]:j])
+        j = cut[j]
+    return batches[::-1]
 
 
 class SentenceTransformerEmbedder:
@@ -150,7 +171,7 @@ class SentenceTransformerEmbedder:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            _Threads.put(threads or max(1, (os.cpu_count() or 2) - 1))
+            _Threads.wanted = threads or max(1, (os.cpu_count() or 2) - 1)
             torch.set_num_threads(_Threads.wanted)
 
             self._model: Any = SentenceTransformer(path, device=device)
@@ -174,16 +195,19 @@ class SentenceTransformerEmbedder:
         self._onnx_dir = onnx_dir
         self._onnx: OnnxEncoder | None = None  # built on the first small call
 
-    def all_cores(self) -> AbstractContextManager[None]:
-        """torch on every core meanwhile: ingestion's tail, when spaCy is done (the
-        setting is process-wide: put back when the last user is done)."""
-        return _TORCH_THREADS.using(os.cpu_count() or 2)
+    @property
+    def idle_workers(self) -> int:
+        """Calls that may compute at once on an otherwise idle CPU: one per group of
+        ``threads`` cores.  (Ingestion's tail, once spaCy is done: two single-thread
+        calls kept 2 cores busier than one call on two threads, which wait for each
+        other at every operation while writes and Neo4j take turns on a core.)"""
+        return max(1, (os.cpu_count() or 2) // _Threads.wanted)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        with self._lock, self._torch.inference_mode():  # torch modules are not re-entrant
+        with self._torch.inference_mode():  # thread-safe: inference keeps no state
             if self._torch.get_num_threads() != _Threads.wanted:  # in this thread
                 self._torch.set_num_threads(_Threads.wanted)
             onnx = len(texts) <= SMALL_CALL and bool(self._onnx_dir)  # a question: ONNX
@@ -196,6 +220,10 @@ class SentenceTransformerEmbedder:
     def _onnx_encoder(self, sample: dict[str, Any]) -> bool:
         """Whether ONNX Runtime computes small calls (built now if not yet; on any
         failure, never: PyTorch computes the same vectors, slower)."""
+        with self._lock:  # built once, whichever thread asks first
+            return self._build_onnx(sample)
+
+    def _build_onnx(self, sample: dict[str, Any]) -> bool:
         if self._onnx is None and self._onnx_dir:
             try:
                 if exportable(self._model):
@@ -211,37 +239,36 @@ class SentenceTransformerEmbedder:
         """Indices of ``texts`` per forward pass.
 
         A few texts (a question and its mentions) go in one pass: each pass has a
-        fixed cost.  Otherwise a batch is padded to its longest text, so long chunks
-        and short entity names in one batch would cost as much as a batch of chunks:
-        texts of similar length go together (longest first), in groups where the
-        shortest is at least half as long as the longest, cut into batches of
-        :func:`texts_per_batch`.
+        fixed cost.  Otherwise a batch is padded to its longest text, so texts of
+        similar length in tokens go together: :func:`plan_batches`.
         """
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         if len(texts) <= SMALL_CALL:
-            return [order]
-        groups: list[list[int]] = []
-        for i in order:
-            if not groups or 2 * len(texts[i]) < len(texts[groups[-1][0]]):
-                groups.append([])
-            groups[-1].append(i)
-        batches: list[list[int]] = []
-        for group in groups:
-            n = texts_per_batch(self.batch_size, len(texts[group[0]]))
-            batches += [group[j:j + n] for j in range(0, len(group), n)]
-        return batches
+            return [list(range(len(texts)))]
+        return plan_batches(self._token_counts(texts), self.batch_size)
+
+    def _token_counts(self, texts: Sequence[str]) -> list[int]:
+        """How many tokens the model reads of each text (after truncation)."""
+        tokenizer = getattr(self._model, "tokenizer", None)
+        if tokenizer is None:  # a model without one: about four characters a token
+            return [max(1, len(t) // 4) for t in texts]
+        limit = int(getattr(self._model, "max_seq_length", None) or 512)
+        ids = tokenizer(list(texts), truncation=True, max_length=limit,
+                        return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        return [len(x) for x in ids]
 
     def _forward(self, texts: list[str], *, onnx: bool = False) -> npt.NDArray[np.float32]:
         """One forward pass (tokenise, transformer, pooling) without ``encode``'s
         per-call overhead (it moves the model to its device every call: ~4 ms)."""
         torch = self._torch
-        # bfloat16 pays off on batches; on a question alone its casts cost more than
-        # they save (13.9 vs 9.7 ms), and the vectors agree to a cosine of 0.99999
-        bf16 = self.precision == "bfloat16" and len(texts) >= BF16_MIN_BATCH
         features = self._preprocess(texts)
         if onnx and self._onnx_encoder(features):
             assert self._onnx is not None
             return self._onnx(features)
+        # bfloat16 pays off on batches; on a question alone its casts cost more than
+        # they save (13.9 vs 9.7 ms), and the vectors agree to a cosine of 0.99999
+        ids = features.get("input_ids")
+        bf16 = self.precision == "bfloat16" and (
+            ids is None or int(ids.shape[0]) * int(ids.shape[1]) >= BF16_MIN_TOKENS)
         features = {k: v.to(self._device) if isinstance(v, torch.Tensor) else v
                     for k, v in features.items()}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):

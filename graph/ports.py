@@ -8,7 +8,6 @@ without inheritance.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,8 +42,10 @@ class Embedder(Protocol):
         """One row per text, L2-normalised."""
         ...
 
-    def all_cores(self) -> AbstractContextManager[None]:
-        """Meanwhile, compute on every core (nothing else needs one)."""
+    @property
+    def idle_workers(self) -> int:
+        """How many ``embed`` calls may compute at once when nothing else needs a core
+        (each with the embedder's own thread count)."""
         ...
 
 

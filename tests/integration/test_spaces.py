@@ -81,7 +81,7 @@ class Counting:
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.model_id, self.dimension = inner, inner.model_id, inner.dimension
-        self.precision, self.all_cores = inner.precision, inner.all_cores
+        self.precision, self.idle_workers = inner.precision, inner.idle_workers
         self.texts: list[str] = []
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,7 +55,7 @@ class HashEmbedder:
     model_id = "fake-hash@1"
     dimension = 64
     precision = "float32"
-    all_cores = nullcontext
+    idle_workers = 2
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

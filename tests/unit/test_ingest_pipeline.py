@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from graph.embed import resolve_precision, texts_per_batch
+from graph.embed import plan_batches, resolve_precision, texts_per_batch
 from graph.ingest.dedupe import RunEntities, near_duplicates_batch, near_duplicates_planned
 from graph.ingest.pipeline import IngestOptions, Ports, ingest
 from graph.ingest.write import DocWrite, write_documents
@@ -44,7 +44,7 @@ class FakeEmbedder:
     model_id = "fake-embed@1"
     dimension = 4
     precision = "float32"
-    all_cores = nullcontext
+    idle_workers = 2
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return np.tile(np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
@@ -177,12 +177,42 @@ def test_a_document_that_merges_entities_starts_a_new_write_segment() -> None:
 
 
 def test_short_texts_share_a_batch_and_precision_is_checked() -> None:
-    assert texts_per_batch(32, 800) == 32 and texts_per_batch(32, 40) == 128
-    assert texts_per_batch(32, 200) == 40
+    assert texts_per_batch(32, 200) == 32 and texts_per_batch(32, 10) == 128
+    assert texts_per_batch(32, 40) == 51
     assert resolve_precision("float32") == "float32"
     assert resolve_precision("auto") in {"float32", "bfloat16"}
     with pytest.raises(ModelError, match="not one of"):
         resolve_precision("fp8")
+
+
+def _plan_cost(lengths: Sequence[int], batches: Sequence[Sequence[int]], pass_cost: int) -> int:
+    return sum(max(lengths[i] for i in b) * len(b) + pass_cost for b in batches)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batch_plan_is_the_cheapest_cut_of_the_sorted_texts(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lengths = [int(x) for x in rng.integers(3, 256, size=9)]
+    batch_size, pass_cost = 3, 40
+    plan = plan_batches(lengths, batch_size, pass_cost)
+    assert sorted(i for b in plan for i in b) == list(range(9))  # each text once
+    order = sorted(range(9), key=lambda i: (-lengths[i], i))
+    assert [i for b in plan for i in b] == order  # longest first, ties by index
+    best = None  # every way to cut the sorted texts into batches of at most 3 (longest >= 64)
+    for mask in range(1 << 8):
+        cuts = [0, *[k + 1 for k in range(8) if mask >> k & 1], 9]
+        batches = [order[a:b] for a, b in pairwise(cuts)]
+        if all(len(b) <= texts_per_batch(batch_size, lengths[b[0]]) for b in batches):
+            cost = _plan_cost(lengths, batches, pass_cost)
+            best = cost if best is None else min(best, cost)
+    assert _plan_cost(lengths, plan, pass_cost) == best
+
+
+def test_a_long_text_does_not_pad_short_ones() -> None:
+    lengths = [12] * 40 + [250] + [14] * 40
+    plan = plan_batches(lengths, 32)
+    assert [40] in plan  # the long chunk alone, not with 31 entity names padded to it
+    assert len(plan) == 2 and plan == plan_batches(list(lengths), 32)  # deterministic
 
 
 def test_a_process_setting_is_put_back_by_its_last_user_however_they_overlap() -> None:
