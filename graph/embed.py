@@ -220,6 +220,8 @@ class SentenceTransformerEmbedder:
     def _onnx_encoder(self, sample: dict[str, Any]) -> bool:
         """Whether ONNX Runtime computes small calls (built now if not yet; on any
         failure, never: PyTorch computes the same vectors, slower)."""
+        if self._onnx is not None:  # built: no lock on a question's path
+            return True
         with self._lock:  # built once, whichever thread asks first
             return self._build_onnx(sample)
 

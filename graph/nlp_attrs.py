@@ -2,10 +2,11 @@
 
 en_core_web_sm's attribute ruler maps the tagger's fine-grained tags to POS and
 morphology with 179 token patterns.  spaCy's ``Matcher`` tries every pattern at
-every token: ~3 s of the ~19 s spaCy spends on 843 FOLDOC chunks, as much as
-the parser.  Those patterns use a small part of the pattern language: fixed
-sequences of token specs over TAG, LOWER, ORTH, DEP and IS_SPACE, with
-equality, IN, NOT_IN and REGEX.  :class:`ArrayMatcher` reads the document's
+every token: 1.3-1.9 s of the ~9 s spaCy 3.8.6 spends on 843 FOLDOC chunks
+(2.5-3.9 s with 3.8.8+), as much as the parser.  Those patterns use a small
+part of the pattern language: fixed sequences of token specs over TAG, LOWER,
+ORTH, DEP and IS_SPACE, with equality, IN, NOT_IN and REGEX.
+:class:`ArrayMatcher` reads the document's
 attributes once (``Doc.to_array``), indexes each column by value, and tests a
 pattern only where the rarest value (or IN list) it requires occurs.
 

@@ -34,8 +34,9 @@ from ontology import Ontology
 from ontology.errors import GraphUnavailable, KgragError
 
 PIPELINE_VERSION = "kgrag-ingest/1"
-MAX_BATCHES_IN_FLIGHT = 16  # hand-overs analysed ahead of writing: spaCy, the faster
-# stage, runs ahead instead of idling a core (at 2 it waited ~30 % of the run); ~1,000 chunks
+# Hand-overs analysed ahead of writing (~1,000 chunks): spaCy, the faster stage, runs
+# ahead instead of idling a core (at 2 it waited ~30 % of the run).
+MAX_BATCHES_IN_FLIGHT = 16
 GIL_SWITCH_S = 0.0005  # how soon a thread waiting for the GIL gets it during ingestion
 _GIL_SWITCH = ProcessSetting(sys.getswitchinterval, sys.setswitchinterval)
 EMBED_CHUNKS = 64  # analysed chunks handed to the embedder at once
@@ -145,7 +146,6 @@ def ingest(
                     in_flight.popleft().result()
             if waiting:
                 hand_over()
-            # Analysis is done: a second worker embeds the backlog beside the first.
             # Analysis is done: more workers embed the backlog, each on its own core(s).
             cores.release(workers - 1)
             while in_flight:
